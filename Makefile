@@ -1,0 +1,91 @@
+# hc - build libhc.so and run its tests.
+#   make          build/libhc.so
+#   make demo     build, start a local server, run examples/demo.c against it
+#   make test     everything: go vet, go test -race, C tests (+ valgrind), Python tests, oracle
+#   make deps     install the tools the above need (apt-get; idempotent)
+SHELL := /bin/bash
+export PATH := $(PATH):/usr/local/go/bin
+GO ?= go
+BUILD := build
+LIB := $(BUILD)/libhc.so
+CT := $(BUILD)/ctest
+
+GO_SRC := $(shell find . -name '*.go' -not -name '*_test.go' -not -path './build/*') \
+          go.mod go.sum capi.c capi.h include/hc.h libhc.map
+# Only the hc_* API is exported (libhc.map); -z nodelete makes dlclose() a no-op, because a
+# Go runtime can never be unloaded (golang/go#11100).
+GO_LDFLAGS := -extldflags '-Wl,--version-script=$(CURDIR)/libhc.map -Wl,-z,nodelete'
+
+CFLAGS_T := -std=c99 -Wall -Wextra -Werror -O1 -g -D_GNU_SOURCE -Iinclude -Ibindings/c
+LINK_HC := -L$(BUILD) -lhc -Wl,-rpath,$(CURDIR)/$(BUILD) -lpthread
+VALGRIND := valgrind -q --leak-check=full --show-possibly-lost=no --errors-for-leak-kinds=definite --error-exitcode=99 \
+            --suppressions=ctest/valgrind.supp
+PYTEST_ENV := HC_LIBRARY=$(CURDIR)/$(LIB) PYTHONPATH=$(CURDIR)/bindings/python
+
+.PHONY: all deps demo test vet gotest ctest valgrind pytest oracle clean
+
+all: $(LIB)
+
+deps:
+	@scripts/deps.sh
+
+$(LIB): $(GO_SRC)
+	@mkdir -p $(BUILD)
+	$(GO) build -buildmode=c-shared -trimpath -ldflags "$(GO_LDFLAGS)" -o $@ .
+	@rm -f $(BUILD)/libhc.h  # cgo's generated header is not the API: include/hc.h is
+
+# ---- C programs -------------------------------------------------------------------------
+C_TESTS := $(CT)/api_test $(CT)/fork_test $(CT)/dl_test $(CT)/hcinit
+
+$(CT)/api_test: ctest/api_test.c ctest/check.h include/hc.h $(LIB)
+	@mkdir -p $(CT)
+	gcc $(CFLAGS_T) -o $@ $< $(LINK_HC)
+
+$(CT)/fork_test: ctest/fork_test.c ctest/check.h include/hc.h $(LIB)
+	@mkdir -p $(CT)
+	gcc $(CFLAGS_T) -o $@ $< $(LINK_HC)
+
+$(CT)/hcinit: ctest/hcinit.c include/hc.h $(LIB)
+	@mkdir -p $(CT)
+	gcc $(CFLAGS_T) -o $@ $< $(LINK_HC)
+
+# dl_test links nothing from libhc: it loads it through the bindings/c loader.
+$(CT)/dl_test: ctest/dl_test.c ctest/check.h bindings/c/hc_dl.c bindings/c/hc_dl.h include/hc.h
+	@mkdir -p $(CT)
+	gcc $(CFLAGS_T) -o $@ $< bindings/c/hc_dl.c -ldl -lpthread
+
+$(BUILD)/demo: examples/demo.c include/hc.h $(LIB)
+	gcc $(CFLAGS_T) -o $@ $< $(LINK_HC)
+
+# ---- Tests ------------------------------------------------------------------------------
+test: deps vet gotest ctest valgrind pytest oracle
+
+vet:
+	$(GO) vet ./...
+
+gotest:
+	$(GO) test -race -count=1 ./...
+
+ctest: $(LIB) $(C_TESTS)
+	ctest/symbols.sh $(LIB) libhc.map include/hc.h
+	gcc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude -o $(CT)/header_c ctest/header_test.c $(LINK_HC)
+	g++ -x c++ -std=c++11 -Wall -Wextra -Werror -Iinclude -o $(CT)/header_cxx ctest/header_test.c $(LINK_HC)
+	$(CT)/header_c && $(CT)/header_cxx
+	timeout 120 $(CT)/api_test
+	timeout 60 $(CT)/fork_test
+	timeout 60 $(CT)/dl_test $(CURDIR)/$(LIB)
+
+valgrind: $(LIB) $(CT)/api_test
+	timeout 600 $(VALGRIND) $(CT)/api_test
+
+pytest: $(LIB) $(CT)/hcinit
+	$(PYTEST_ENV) HC_CTEST_BIN=$(CURDIR)/$(CT) timeout 600 python3 -m unittest discover -s bindings/python/tests -t bindings/python -v
+
+oracle: $(LIB)
+	$(PYTEST_ENV) timeout 1200 python3 ctest/oracle/replay.py $(ORACLE_ARGS)
+
+demo: deps $(BUILD)/demo
+	examples/run_demo.sh $(CURDIR)/$(BUILD)/demo
+
+clean:
+	rm -rf $(BUILD)

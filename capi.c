@@ -1,0 +1,263 @@
+/*
+ * capi.c - the public hc_* symbols.
+ *
+ * Every public function is a C function here, not a Go export, because a forked child of
+ * a process in which the Go runtime has started must never enter Go: even a trivial
+ * export can hang there forever (see shared/spec/go_cshared.md section 1). Each entry
+ * point first checks a flag set by a pthread_atfork child handler and compares getpid()
+ * with the pid cached at load time (which also catches a raw clone()), and only then
+ * calls the Go export hcgo_* that does the work. Functions that never need Go (strerror,
+ * free, version) are answered here directly, so they also work in a child.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <dlfcn.h>
+#include <link.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hc.h"
+#include "capi.h"
+#include "_cgo_export.h"
+
+static pid_t hc_owner_pid;
+static volatile sig_atomic_t hc_forked;
+
+static void hc_atfork_child(void) { hc_forked = 1; }
+
+__attribute__((constructor)) static void hc_guard_init(void)
+{
+    hc_owner_pid = getpid();
+    pthread_atfork(NULL, NULL, hc_atfork_child);
+}
+
+/* hc_in_child reports whether this process is not the one that loaded the library. */
+static int hc_in_child(void)
+{
+    return hc_forked || getpid() != hc_owner_pid;
+}
+
+static const char *const hc_code_text[] = {
+    [HC_OK] = "No error",
+    [HC_E_INVALID] = "Invalid argument",
+    [HC_E_CONFIG] = "Configuration error",
+    [HC_E_FORKED] = "Called in a forked child: load libhc after fork()",
+    [HC_E_NOT_INIT] = "Library not initialised: call hc_init first",
+    [HC_E_ALREADY_INIT] = "Library already initialised in this process",
+    [HC_E_INTERNAL] = "Internal error",
+    [HC_E_RANGE] = "Buffer too small, text truncated",
+    [HC_E_NOMEM] = "Out of memory",
+    [HC_E_BAD_HANDLE] = "Unknown or stale handle",
+    [HC_E_NOT_FOUND] = "Connection not found",
+    [HC_E_QUEUE_FULL] = "Queue full",
+    [HC_E_SHUTDOWN] = "Library is shutting down",
+    [HC_E_MULTI_RUNTIME] = "Another Go runtime is loaded in this process",
+    [HC_E_TOO_LARGE] = "Argument too large",
+    [HC_E_TRANSFER] = "Transfer failed",
+    [HC_E_HTTP] = "HTTP response",
+};
+
+const char *hc_strerror(hc_code code)
+{
+    if ((int)code < 0 || code >= HC_LAST || hc_code_text[code] == NULL)
+        return "Unknown hc_code";
+    return hc_code_text[code];
+}
+
+/* go_version is filled in by the Go package's init, which runs on the runtime's own init
+ * thread; until then it reads "unknown". The store and loads are atomic. */
+static hc_version_info_t hc_info = {HC_VERSION_NUM, HC_VERSION_STR, "unknown", "7.88.1"};
+
+void hc__set_go_version(const char *v)
+{
+    __atomic_store_n(&hc_info.go_version, v, __ATOMIC_RELEASE);
+}
+
+const hc_version_info_t *hc_version_info(void)
+{
+    (void)__atomic_load_n(&hc_info.go_version, __ATOMIC_ACQUIRE);
+    return &hc_info;
+}
+
+void hc_free(void *ptr) { free(ptr); }
+
+void hc_result_free(hc_result *result) { free(result); }
+
+int hc__copy_text(char *buf, size_t buf_len, const char *text, size_t text_len)
+{
+    if (buf == NULL || buf_len == 0)
+        return text_len > 0;
+    size_t n = text_len < buf_len - 1 ? text_len : buf_len - 1;
+    if (n > 0)
+        memcpy(buf, text, n);
+    buf[n] = '\0';
+    return n < text_len;
+}
+
+static char *hc_put(char *dst, const char **field, const char *src, size_t len)
+{
+    *field = dst;
+    if (len > 0)
+        memcpy(dst, src, len);
+    dst[len] = '\0';
+    return dst + len + 1;
+}
+
+hc_result *hc__result_new(int ret, int code, int status, int curl_code, int body_kept,
+                          const char *body, size_t body_len,
+                          const char *content_type, size_t content_type_len,
+                          const char *effective_url, size_t effective_url_len,
+                          const char *headers, size_t headers_len,
+                          const char *http_version, size_t http_version_len,
+                          const char *error, size_t error_len)
+{
+    size_t total = sizeof(hc_result) + body_len + content_type_len + effective_url_len +
+                   headers_len + http_version_len + error_len + 6;
+    hc_result *r = malloc(total);
+    if (r == NULL)
+        return NULL;
+    r->ret = ret;
+    r->code = (hc_code)code;
+    r->status = status;
+    r->curl_code = curl_code;
+    r->body_kept = body_kept;
+    r->body_len = body_len;
+    r->headers_len = headers_len;
+    char *p = (char *)(r + 1);
+    p = hc_put(p, &r->body, body, body_len);
+    p = hc_put(p, &r->content_type, content_type, content_type_len);
+    p = hc_put(p, &r->effective_url, effective_url, effective_url_len);
+    p = hc_put(p, &r->headers, headers, headers_len);
+    p = hc_put(p, &r->http_version, http_version, http_version_len);
+    hc_put(p, &r->error, error, error_len);
+    return r;
+}
+
+/* hc_child_result answers a request function in a forked child without entering Go. */
+static int hc_child_result(hc_result **result)
+{
+    if (result != NULL) {
+        const char *msg = hc_strerror(HC_E_FORKED);
+        *result = hc__result_new(-1, HC_E_FORKED, 0, 0, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0,
+                                 NULL, 0, msg, strlen(msg));
+    }
+    return -1;
+}
+
+struct hc_runtime_search {
+    const void *own_base;
+    char *name;
+    size_t len;
+    int found;
+};
+
+static int hc_runtime_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+    struct hc_runtime_search *s = data;
+    (void)size;
+    if (info->dlpi_name == NULL || info->dlpi_name[0] == '\0' ||
+        (const void *)info->dlpi_addr == s->own_base)
+        return 0;
+    void *h = dlopen(info->dlpi_name, RTLD_LAZY | RTLD_NOLOAD);
+    if (h == NULL)
+        return 0;
+    /* Every Go c-shared or c-archive object defines this cgo entry; ours is hidden by the
+     * version script, so a match is always someone else's runtime. */
+    if (dlsym(h, "_cgo_wait_runtime_init_done") != NULL) {
+        hc__copy_text(s->name, s->len, info->dlpi_name, strlen(info->dlpi_name));
+        s->found = 1;
+    }
+    dlclose(h);
+    return s->found;
+}
+
+int hc__other_go_runtime(char *name, size_t len)
+{
+    Dl_info self;
+    struct hc_runtime_search s = {NULL, name, len, 0};
+    if (dladdr((void *)hc_runtime_cb, &self) != 0)
+        s.own_base = self.dli_fbase;
+    if (dlsym(RTLD_DEFAULT, "_cgo_wait_runtime_init_done") != NULL) {
+        hc__copy_text(name, len, "(global scope)", 14);
+        return 1;
+    }
+    dl_iterate_phdr(hc_runtime_cb, &s);
+    return s.found;
+}
+
+/* ---- Entry points: guard, then delegate to Go ------------------------------------- */
+
+hc_code hc_init(const char *settings, char *errbuf, size_t errbuf_len)
+{
+    if (hc_in_child()) {
+        const char *msg = hc_strerror(HC_E_FORKED);
+        hc__copy_text(errbuf, errbuf_len, msg, strlen(msg));
+        return HC_E_FORKED;
+    }
+    if (errbuf == NULL && errbuf_len > 0)
+        return HC_E_INVALID;
+    return (hc_code)hcgo_init((char *)settings, errbuf, errbuf_len);
+}
+
+hc_code hc_listcon(char **json, size_t *json_len)
+{
+    if (hc_in_child())
+        return HC_E_FORKED;
+    return (hc_code)hcgo_listcon(json, json_len);
+}
+
+hc_code hc_get_counters(hc_counters *out)
+{
+    if (hc_in_child())
+        return HC_E_FORKED;
+    return (hc_code)hcgo_get_counters(out);
+}
+
+int hc_http_connect(const char *con, const char *url, const char *content_type,
+                    const char *data, size_t data_len, hc_result **result)
+{
+    if (hc_in_child())
+        return hc_child_result(result);
+    return hcgo_http_connect((char *)con, (char *)url, (char *)content_type, (char *)data,
+                             data_len, result);
+}
+
+int hc_query(const char *url, const char *post, const char *hdrs, hc_result **result)
+{
+    if (hc_in_child())
+        return hc_child_result(result);
+    return hcgo_query((char *)url, (char *)post, (char *)hdrs, result);
+}
+
+int hc_client_get(const char *url, const char *body, const char *hdrs, hc_result **result)
+{
+    if (hc_in_child())
+        return hc_child_result(result);
+    return hcgo_client_get((char *)url, (char *)body, (char *)hdrs, result);
+}
+
+int hc_request(const char *method, const char *url, const char *body, const char *hdrs,
+               hc_result **result)
+{
+    if (hc_in_child())
+        return hc_child_result(result);
+    return hcgo_request((char *)method, (char *)url, (char *)body, (char *)hdrs, result);
+}
+
+int hc_get_redirect(const char *con, hc_result **result)
+{
+    if (hc_in_child())
+        return hc_child_result(result);
+    return hcgo_get_redirect((char *)con, result);
+}
+
+const char *hc_curlerror(int code)
+{
+    if (hc_in_child())
+        return hc_strerror(HC_E_FORKED);
+    return hcgo_curlerror(code);
+}

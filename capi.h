@@ -1,0 +1,34 @@
+/*
+ * capi.h - private declarations shared by capi.c and the Go files of the cgo package.
+ * Nothing here is public: the linker version script hides every name but hc_*.
+ */
+#ifndef HC_CAPI_H
+#define HC_CAPI_H
+
+#include <stddef.h>
+#include "hc.h"
+
+/* hc__result_new builds a result as one malloc'd block (the struct, then each string with a
+ * trailing NUL), so that hc_result_free is a single free(). Pointers may be NULL when the
+ * matching length is 0. Returns NULL only when malloc fails. */
+hc_result *hc__result_new(int ret, int code, int status, int curl_code, int body_kept,
+                          const char *body, size_t body_len,
+                          const char *content_type, size_t content_type_len,
+                          const char *effective_url, size_t effective_url_len,
+                          const char *headers, size_t headers_len,
+                          const char *http_version, size_t http_version_len,
+                          const char *error, size_t error_len);
+
+/* hc__other_go_runtime reports whether another Go runtime is loaded in this process, and
+ * writes the object's file name into name (NUL-terminated, truncated to len). */
+int hc__other_go_runtime(char *name, size_t len);
+
+/* hc__set_go_version records the toolchain version for hc_version_info (called once,
+ * from the Go package's init). */
+void hc__set_go_version(const char *v);
+
+/* hc__copy_text copies text (text_len bytes) into buf of buf_len bytes, truncating and
+ * always NUL-terminating when buf_len > 0. Returns 1 if it had to truncate. */
+int hc__copy_text(char *buf, size_t buf_len, const char *text, size_t text_len);
+
+#endif

@@ -1,0 +1,156 @@
+package main
+
+// This file converts between Go values and C memory for the exports: inputs are copied
+// into Go memory, answers are written into malloc'd blocks the host owns, and panics are
+// turned into HC_E_INTERNAL.
+
+/*
+#include <stdlib.h>
+#include "capi.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"os"
+	"runtime/debug"
+	"unsafe"
+
+	"github.com/hcproject/hc/engine"
+)
+
+// maxInputLen bounds a body passed in by the host (a length beyond any real buffer is
+// a caller bug that would otherwise read out of bounds).
+const maxInputLen = 1 << 30
+
+// curlTexts are the $curlerror texts as C strings, made once and never freed, so that
+// hc_curlerror can return "static" strings.
+var curlTexts = func() map[int]*C.char {
+	m := make(map[int]*C.char, 103)
+	for n := -1; n <= 100; n++ {
+		m[n] = C.CString(engine.CurlErrorText(n))
+	}
+	return m
+}()
+
+func curlErrorText(n int) *C.char {
+	switch {
+	case n < 0:
+		return curlTexts[-1]
+	case n >= 100:
+		return curlTexts[100]
+	}
+	return curlTexts[n]
+}
+
+// goBytes copies length bytes from p. p may be NULL only when length is 0.
+func goBytes(p *C.char, length C.size_t) ([]byte, C.int) {
+	if length == 0 {
+		return nil, C.HC_OK
+	}
+	if p == nil || length > maxInputLen {
+		return nil, C.HC_E_INVALID
+	}
+	return C.GoBytes(unsafe.Pointer(p), C.int(length)), C.HC_OK
+}
+
+// copyText writes msg into a caller buffer, truncated and NUL-terminated.
+func copyText(buf *C.char, n C.size_t, msg string) {
+	if buf == nil || n == 0 {
+		return
+	}
+	b := []byte(msg)
+	var p *C.char
+	if len(b) > 0 {
+		p = (*C.char)(unsafe.Pointer(&b[0]))
+	}
+	C.hc__copy_text(buf, n, p, C.size_t(len(b)))
+}
+
+// putResult stores r as a new C result in *out (when out is not NULL) and returns r.Ret.
+func putResult(out **C.hc_result, r *engine.Result) C.int {
+	if out != nil {
+		var code C.int = C.HC_OK
+		switch {
+		case r.Ret >= 100:
+			code = C.HC_OK
+		case r.Ret > 0 && r.CurlCode > 0:
+			code = C.HC_E_TRANSFER
+		case r.Ret < 0:
+			code = C.HC_E_NOT_FOUND
+		}
+		*out = newCResult(r, code)
+	}
+	return C.int(r.Ret)
+}
+
+// failResult answers a call that made no transfer: -1 and a result carrying code.
+func failResult(out **C.hc_result, code C.int, msg string) C.int {
+	if msg == "" {
+		msg = C.GoString(C.hc_strerror(C.hc_code(code)))
+	}
+	if out != nil {
+		*out = newCResult(&engine.Result{Ret: -1, Message: msg}, code)
+	}
+	return -1
+}
+
+func newCResult(r *engine.Result, code C.int) *C.hc_result {
+	kept := 0
+	if r.BodyKept {
+		kept = 1
+	}
+	body, bodyLen := cbuf(r.Body)
+	ctype, ctypeLen := cstr(r.ContentType)
+	url, urlLen := cstr(r.EffectiveURL)
+	hdrs, hdrsLen := cbuf(r.Header)
+	ver, verLen := cstr(r.HTTPVersion)
+	msg, msgLen := cstr(r.Message)
+	return C.hc__result_new(C.int(r.Ret), code, C.int(r.Status), C.int(r.CurlCode), C.int(kept),
+		body, bodyLen, ctype, ctypeLen, url, urlLen, hdrs, hdrsLen, ver, verLen, msg, msgLen)
+}
+
+// cbuf and cstr pass Go memory to C for the duration of one call (allowed: it holds no
+// Go pointers); hc__result_new copies it.
+func cbuf(b []byte) (*C.char, C.size_t) {
+	if len(b) == 0 {
+		return nil, 0
+	}
+	return (*C.char)(unsafe.Pointer(&b[0])), C.size_t(len(b))
+}
+
+func cstr(s string) (*C.char, C.size_t) {
+	if s == "" {
+		return nil, 0
+	}
+	return (*C.char)(unsafe.Pointer(unsafe.StringData(s))), C.size_t(len(s))
+}
+
+// panicMessage describes a recovered panic and records it in the crash log, if any.
+func panicMessage(v any) string {
+	msg := fmt.Sprintf("hc: internal error: %v", v)
+	if crashLog != nil {
+		fmt.Fprintf(crashLog, "%s\n%s\n", msg, debug.Stack())
+	} else {
+		fmt.Fprintf(os.Stderr, "%s\n", msg)
+	}
+	return msg
+}
+
+// recoverCode turns a panic in an hc_code-returning export into HC_E_INTERNAL.
+func recoverCode(code *C.int, report func(string)) {
+	if v := recover(); v != nil {
+		msg := panicMessage(v)
+		if report != nil {
+			report(msg)
+		}
+		*code = C.HC_E_INTERNAL
+	}
+}
+
+// recoverResult turns a panic in a request export into -1 with an HC_E_INTERNAL result.
+func recoverResult(ret *C.int, out **C.hc_result) {
+	if v := recover(); v != nil {
+		*ret = failResult(out, C.HC_E_INTERNAL, panicMessage(v))
+	}
+}

@@ -1,0 +1,166 @@
+// Command libhc is built with -buildmode=c-shared into libhc.so.
+//
+// This file holds the cgo exports (hcgo_*). They are called only by the public hc_*
+// C functions of capi.c, after the fork guard; the version script hides them. Each one
+// converts its arguments (copying every input), delegates to the engine and converts the
+// answer back to C memory. A panic never crosses into the host: every export recovers
+// and answers HC_E_INTERNAL.
+package main
+
+/*
+#cgo CFLAGS: -I${SRCDIR}/include -O2 -Wall -gdwarf-4
+#cgo LDFLAGS: -ldl
+#include <stdlib.h>
+#include <string.h>
+#include "capi.h"
+*/
+import "C"
+
+import (
+	"unsafe"
+
+	"github.com/hcproject/hc/engine"
+)
+
+// main is required by -buildmode=c-shared and never runs.
+func main() {}
+
+//export hcgo_init
+func hcgo_init(settings *C.char, errbuf *C.char, errlen C.size_t) (code C.int) {
+	defer recoverCode(&code, func(msg string) { copyText(errbuf, errlen, msg) })
+	c, msg := initLibrary(C.GoString(settings))
+	if c != C.HC_OK {
+		copyText(errbuf, errlen, msg)
+	}
+	return c
+}
+
+//export hcgo_listcon
+func hcgo_listcon(out **C.char, outLen *C.size_t) (code C.int) {
+	defer recoverCode(&code, nil)
+	if out == nil {
+		return C.HC_E_INVALID
+	}
+	lib, c := loaded()
+	if c != C.HC_OK {
+		return c
+	}
+	text, err := lib.cfg.ListconJSON()
+	if err != nil {
+		return C.HC_E_INTERNAL
+	}
+	p := C.CBytes(append(text, 0))
+	if p == nil {
+		return C.HC_E_NOMEM
+	}
+	*out = (*C.char)(p)
+	if outLen != nil {
+		*outLen = C.size_t(len(text))
+	}
+	return C.HC_OK
+}
+
+//export hcgo_get_counters
+func hcgo_get_counters(out *C.hc_counters) (code C.int) {
+	defer recoverCode(&code, nil)
+	if out == nil {
+		return C.HC_E_INVALID
+	}
+	lib, c := loaded()
+	if c != C.HC_OK {
+		return c
+	}
+	connections, connok, connfail := lib.eng.Counters()
+	out.connections = C.uint64_t(connections)
+	out.connok = C.uint64_t(connok)
+	out.connfail = C.uint64_t(connfail)
+	return C.HC_OK
+}
+
+//export hcgo_http_connect
+func hcgo_http_connect(con, url, contentType, data *C.char, dataLen C.size_t, result **C.hc_result) (ret C.int) {
+	defer recoverResult(&ret, result)
+	lib, c := loaded()
+	if c != C.HC_OK {
+		return failResult(result, c, "")
+	}
+	if con == nil {
+		return failResult(result, C.HC_E_INVALID, "con is NULL")
+	}
+	body, c := goBytes(data, dataLen)
+	if c != C.HC_OK {
+		return failResult(result, c, "data is NULL or too large")
+	}
+	return putResult(result, lib.eng.HTTPConnect(C.GoString(con), C.GoString(url), optString(contentType), body))
+}
+
+//export hcgo_query
+func hcgo_query(url, post, hdrs *C.char, result **C.hc_result) (ret C.int) {
+	defer recoverResult(&ret, result)
+	lib, c := loaded()
+	if c != C.HC_OK {
+		return failResult(result, c, "")
+	}
+	return putResult(result, lib.eng.Query(C.GoString(url), cStringBytes(post), C.GoString(hdrs)))
+}
+
+//export hcgo_client_get
+func hcgo_client_get(url, body, hdrs *C.char, result **C.hc_result) (ret C.int) {
+	defer recoverResult(&ret, result)
+	lib, c := loaded()
+	if c != C.HC_OK {
+		return failResult(result, c, "")
+	}
+	return putResult(result, lib.eng.ClientGet(C.GoString(url), cStringBytes(body), C.GoString(hdrs)))
+}
+
+//export hcgo_request
+func hcgo_request(method, url, body, hdrs *C.char, result **C.hc_result) (ret C.int) {
+	defer recoverResult(&ret, result)
+	lib, c := loaded()
+	if c != C.HC_OK {
+		return failResult(result, c, "")
+	}
+	if method == nil || *method == 0 {
+		return failResult(result, C.HC_E_INVALID, "method is empty")
+	}
+	return putResult(result, lib.eng.Request(C.GoString(method), C.GoString(url), cStringBytes(body), C.GoString(hdrs)))
+}
+
+//export hcgo_get_redirect
+func hcgo_get_redirect(con *C.char, result **C.hc_result) (ret C.int) {
+	defer recoverResult(&ret, result)
+	lib, c := loaded()
+	if c != C.HC_OK {
+		return failResult(result, c, "")
+	}
+	if con == nil {
+		return failResult(result, C.HC_E_INVALID, "con is NULL")
+	}
+	url, r := lib.eng.GetRedirect(C.GoString(con))
+	if r < 0 {
+		return failResult(result, C.HC_E_NOT_FOUND, "No cURL connection found: "+C.GoString(con))
+	}
+	return putResult(result, &engine.Result{Ret: r, Body: []byte(url), BodyKept: true, EffectiveURL: url})
+}
+
+//export hcgo_curlerror
+func hcgo_curlerror(code C.int) *C.char {
+	return curlErrorText(int(code))
+}
+
+// optString maps a C string to an engine.OptString: NULL is "not set", unlike "".
+func optString(s *C.char) engine.OptString {
+	if s == nil {
+		return engine.OptString{}
+	}
+	return engine.Some(C.GoString(s))
+}
+
+// cStringBytes copies a NUL-terminated C string; NULL gives nil.
+func cStringBytes(s *C.char) []byte {
+	if s == nil {
+		return nil
+	}
+	return C.GoBytes(unsafe.Pointer(s), C.int(C.strlen(s)))
+}

@@ -70,18 +70,24 @@ func copyText(buf *C.char, n C.size_t, msg string) {
 // putResult stores r as a new C result in *out (when out is not NULL) and returns r.Ret.
 func putResult(out **C.hc_result, r *engine.Result) C.int {
 	if out != nil {
-		var code C.int = C.HC_OK
-		switch {
-		case r.Ret >= 100:
-			code = C.HC_OK
-		case r.Ret > 0 && r.CurlCode > 0:
-			code = C.HC_E_TRANSFER
-		case r.Ret < 0:
-			code = C.HC_E_NOT_FOUND
-		}
-		*out = newCResult(r, code)
+		*out = newCResult(r, resultCode(r))
 	}
 	return C.int(r.Ret)
+}
+
+// resultCode is the hc_code that explains a result's return value.
+func resultCode(r *engine.Result) C.int {
+	switch {
+	case r.CurlCode > 0:
+		return C.HC_E_TRANSFER
+	case r.Ret > 0:
+		return C.HC_OK // an HTTP status, or hc_get_redirect's 1
+	case r.Refusal == engine.UnknownConnection:
+		return C.HC_E_NOT_FOUND
+	case r.Refusal == engine.InvalidRequest:
+		return C.HC_E_INVALID
+	}
+	return C.HC_E_INTERNAL // -1 without a reason: an engine bug
 }
 
 // failResult answers a call that made no transfer: -1 and a result carrying code.

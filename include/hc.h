@@ -73,7 +73,8 @@ typedef enum hc_code {
  * existing fields never move. All strings are NUL-terminated and never NULL. */
 typedef struct hc_result {
     int ret;                   /* the call's return value, repeated (see hc_http_connect) */
-    hc_code code;              /* HC_OK when ret >= 100; HC_E_TRANSFER when 1..99;
+    hc_code code;              /* HC_OK when ret is an HTTP status (or hc_get_redirect's 1);
+                                  HC_E_TRANSFER when ret is a curl code (1..99);
                                   the reason (HC_E_NOT_FOUND, HC_E_FORKED, ...) when -1 */
     int status;                /* final HTTP status, 0 when no response arrived */
     int curl_code;             /* libcurl-compatible error code (CURLcode), 0 if none */

@@ -396,7 +396,7 @@ class Harness:
                 rec.update(status=msg["status"], log=[msg.get("message", "")] + child.stderr_lines())
                 return rec
 
-            rec["calls"], conns = [], {}
+            rec["calls"], conns, notes = [], {}, []
             for call in sc["calls"]:
                 fn, argv = prepare_call(subst(call, ph))
                 c = {"fn": call["fn"], "args": subst(call.get("args", []), rph)}
@@ -407,9 +407,13 @@ class Harness:
                 if msg == "timeout":
                     child.kill()
                     c["status"] = "no_reply"
+                    notes.append("call %d (%s): no answer within %.0f s; child killed" % (
+                        len(rec["calls"]), fn, time.time() - t0))
                 elif not isinstance(msg, dict) or "call" not in msg:
+                    code = child.proc.poll()
                     child.kill()
                     c["status"] = "crash"
+                    notes.append("call %d (%s): child died (exit status %s)" % (len(rec["calls"]), fn, code))
                     if isinstance(msg, dict):
                         c["harness_error"] = msg.get("error") or msg.get("line")
                 else:
@@ -433,7 +437,7 @@ class Harness:
                 rec[k] = last.get(k)
             if rec["status"] == "ok":
                 child.finish()
-            rec["log"] = child.stderr_lines()
+            rec["log"] = notes + child.stderr_lines()
             return rec
         finally:
             child.close()
@@ -463,6 +467,41 @@ def diff(cmp, expected, got):
     return diffs
 
 
+def refine(diffs):
+    """Split a differing "requests" list into per-request, per-key differences (and, for
+    headers, only the entries present on one side), so the lines say what differs."""
+    out = []
+    for f, x, y in diffs:
+        if not (f.endswith(".requests") and isinstance(x, list) and isinstance(y, list)):
+            out.append((f, x, y))
+            continue
+        for i, (rx, ry) in enumerate(zip(x, y)):
+            if not (isinstance(rx, dict) and isinstance(ry, dict)):
+                if rx != ry:
+                    out.append(("%s[%d]" % (f, i), rx, ry))
+                continue
+            for k in sorted(set(rx) | set(ry)):
+                vx, vy = rx.get(k), ry.get(k)
+                if vx == vy:
+                    continue
+                if k == "headers" and isinstance(vx, list) and isinstance(vy, list):
+                    only_x = [h for h in vx if h not in vy]
+                    only_y = [h for h in vy if h not in vx]
+                    if only_x or only_y:
+                        out.append(("%s[%d].headers(only one side)" % (f, i), only_x, only_y))
+                    else:
+                        out.append(("%s[%d].headers(order)" % (f, i), vx, vy))
+                else:
+                    out.append(("%s[%d].%s" % (f, i, k), vx, vy))
+        n = min(len(x), len(y))
+        if len(x) != len(y):
+            def brief(rs):
+                return [" ".join(str(r.get(k)) for k in ("listener", "method", "target", "event") if k in r)
+                        if isinstance(r, dict) else r for r in rs]
+            out.append(("%s[%d:]" % (f, n), brief(x[n:]), brief(y[n:])))
+    return out
+
+
 def fmt_diff(sid, f, x, y):
     return "%s %s: %s != %s" % (sid, f, json.dumps(x)[:200], json.dumps(y)[:200])
 
@@ -477,10 +516,10 @@ def start_server(oracle_dir, certs, workdir):
     while time.time() < deadline:
         with open(logpath, errors="replace") as f:
             text = f.read()
-        if "ready" in text:
-            return proc
         if proc.poll() is not None:
             raise RuntimeError("server.py exited (%s):\n%s" % (proc.returncode, text[-2000:]))
+        if re.search(r"(^|\s)ready\s*$", text, re.M):  # "oracle server ready" (not "already")
+            return proc
         time.sleep(0.05)
     stop_server(proc)
     raise RuntimeError("server.py did not print 'ready' within 15 s")
@@ -592,7 +631,9 @@ def main(argv):
         if not isinstance(deviations, dict):
             print("error: %s must hold a JSON object {id: reason}" % a.deviations, file=sys.stderr)
             return 2
-    dev_name = os.path.relpath(a.deviations, REPO) if a.deviations else "deviations"
+    dev_name = a.deviations
+    if dev_name.startswith(REPO + os.sep):
+        dev_name = os.path.relpath(dev_name, REPO)
 
     work = tempfile.mkdtemp(prefix="hc-oracle-")
     server = None
@@ -612,7 +653,7 @@ def main(argv):
             certs = a.certs or "/tmp/kam-oracle/certs"
             try:
                 control({})
-            except OSError as e:
+            except (OSError, ValueError) as e:
                 print("error: no oracle server on %s (%s)" % (CONTROL, e), file=sys.stderr)
                 return 2
         else:
@@ -654,10 +695,10 @@ def main(argv):
                 server = start_server(a.oracle_dir, certs, work)
             try:
                 rec = harness.run(sc)
-            except OSError as e:  # the control port failed
+            except (OSError, ValueError) as e:  # the control port failed
                 rec = {"id": sid, "status": "harness_error", "log": ["%s: %s" % (type(e).__name__, e)]}
             records[sid] = rec
-            diffs = diff(cmp, exp, rec)
+            diffs = refine(diff(cmp, exp, rec))
             dt = time.time() - t0
             if not diffs:
                 passed.append(sid)

@@ -1,0 +1,430 @@
+// This file owns the request side of Kamailio's http_client: the public request functions
+// (http_connect, http_client_query, http_client_get, http_client_request), their method,
+// body and header rules, the transfer itself (connection reuse, auth round trips, redirects
+// without a limit, the total timeout), the result rules, counters, and failover.
+
+package engine
+
+import (
+	"bytes"
+	"strings"
+	"time"
+)
+
+// maxTimeout is the largest CURLOPT_TIMEOUT curl 7.88 accepts (seconds).
+const maxTimeout = 2147483
+
+// request is one transfer as Kamailio configures its curl handle.
+type request struct {
+	method   string // request-line method
+	custom   bool   // CURLOPT_CUSTOMREQUEST: the method survives POST->GET redirects
+	post     bool   // POSTFIELDS set (curl's HTTPREQ_POST)
+	body     []byte // already cut at the first NUL
+	headers  []string
+	ua       OptString
+	timeout  int
+	follow   bool
+	maxSize  int
+	oneline  bool
+	tr       *transport
+	pool     *connPool // kept connections (keep_connections); nil: none survive the call
+	conn     *Connection
+	connAuth bool // CURLOPT_USERNAME/HTTPAUTH set from the connection
+}
+
+// cutNUL is curl's strlen on POSTFIELDS: the body ends at the first NUL byte.
+func cutNUL(b []byte) []byte {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		return b[:i]
+	}
+	return b
+}
+
+// contentTypeHeader is Kamailio's snprintf(buf, 256, "Content-Type: %s").
+func contentTypeHeader(ct string) string {
+	h := "Content-Type: " + ct
+	if len(h) > 255 {
+		h = h[:255]
+	}
+	return h
+}
+
+// HTTPConnect is http_connect / http_connect_raw on the API path: GET when data is empty,
+// else POST with Content-Type contentType ("text/plain" when unset; set to "" sends none).
+func (e *Engine) HTTPConnect(con, url string, contentType OptString, data []byte) *Result {
+	return e.connect(con, url, contentType, data, 0)
+}
+
+func (e *Engine) connect(con, url string, contentType OptString, data []byte, depth int) *Result {
+	cs, ok := e.conns[con]
+	if !ok {
+		return internalError(UnknownConnection, "No cURL connection found: "+con)
+	}
+	c := cs.conn
+	r := &request{
+		method:   "GET",
+		ua:       c.UserAgent,
+		timeout:  c.Timeout,
+		follow:   c.HTTPRedirect != 0,
+		maxSize:  c.MaxDataSize,
+		tr:       cs.tr,
+		pool:     cs.pool,
+		conn:     c,
+		connAuth: c.Username.Set,
+	}
+	if len(data) > 0 {
+		r.method, r.post, r.body = "POST", true, cutNUL(data)
+		ct := "text/plain"
+		if contentType.Set {
+			ct = contentType.Value
+		}
+		r.headers = []string{contentTypeHeader(ct)}
+	}
+	cs.beginRequest()
+	res := e.transfer(r, buildConnURL(c, url))
+	e.cnt.countResult(res.Status, res.CurlCode)
+	cs.endRequest(res)
+
+	if (res.CurlCode != 0 || res.Status >= 500) && c.Failover != "" && depth == 0 {
+		// One hop only: the failover's own failover is never tried.
+		return e.connect(c.Failover, url, contentType, data, depth+1)
+	}
+	return res
+}
+
+// Query is http_client_query: GET, or POST when post is non-empty, with the global
+// settings, the query_result first-line rule and query_maxdatasize.
+func (e *Engine) Query(url string, post []byte, hdrs string) *Result {
+	if len(post) > 0 {
+		return e.query("POST", false, url, post, hdrs)
+	}
+	return e.query("GET", false, url, nil, hdrs)
+}
+
+// QueryC is http_client_query_c (C API): like Query, plus "Content-Type: ctype" when post
+// is non-empty; a Content-Type in hdrs is sent as well.
+func (e *Engine) QueryC(url string, post []byte, ctype OptString, hdrs string) *Result {
+	if len(post) == 0 || !ctype.Set {
+		return e.Query(url, post, hdrs)
+	}
+	return e.queryHeaders("POST", false, url, post, []string{hdrs, contentTypeHeader(ctype.Value)})
+}
+
+// ClientGet is http_client_get: a GET that carries body (with curl's form Content-Type)
+// when body is non-empty.
+func (e *Engine) ClientGet(url string, body []byte, hdrs string) *Result {
+	return e.query("GET", true, url, body, hdrs)
+}
+
+// Request is Kamailio 6.0's http_client_request: the method as given, the body only when
+// non-empty.
+func (e *Engine) Request(method, url string, body []byte, hdrs string) *Result {
+	if method == "" {
+		return internalError(InvalidRequest, "no HTTP method given")
+	}
+	return e.query(method, true, url, body, hdrs)
+}
+
+func (e *Engine) query(method string, custom bool, url string, body []byte, hdrs string) *Result {
+	return e.queryHeaders(method, custom, url, body, []string{hdrs})
+}
+
+func (e *Engine) queryHeaders(method string, custom bool, url string, body []byte, hdrs []string) *Result {
+	if url == "" {
+		return internalError(InvalidRequest, "URL has no value")
+	}
+	d := &e.cfg.Defaults
+	r := &request{
+		method:  method,
+		custom:  custom,
+		timeout: d.ConnectionTimeout,
+		follow:  d.HTTPRedirect != 0,
+		maxSize: e.cfg.QueryMaxDataSize,
+		oneline: e.cfg.QueryResult != 0,
+		tr:      e.queryTr,
+	}
+	if d.UserAgent.Set && d.UserAgent.Value != "" {
+		r.ua = d.UserAgent
+	}
+	for _, h := range hdrs {
+		if h != "" {
+			r.headers = append(r.headers, h)
+		}
+	}
+	if len(body) > 0 {
+		r.post, r.body = true, cutNUL(body)
+	}
+	res := e.transfer(r, url)
+	e.cnt.countResult(res.Status, res.CurlCode)
+	return res
+}
+
+// xfer is the state of one transfer (one curl_easy_perform).
+type xfer struct {
+	r        *request
+	deadline time.Time
+	hc       headerCounter
+	conns    []*pconn // connections of this transfer, reusable within it
+}
+
+// transfer performs r on rawURL with everything curl does inside one curl_easy_perform.
+func (e *Engine) transfer(r *request, rawURL string) *Result {
+	// Options curl rejects at setopt time: nothing is sent.
+	if r.timeout < 0 || r.timeout > maxTimeout {
+		return curlErrorResult(newCurlError(curlBadFunctionArg, "timeout out of range"))
+	}
+	if r.tr.setoptErr != nil {
+		return curlErrorResult(r.tr.setoptErr)
+	}
+	if r.connAuth && r.conn.AuthMethod&0x7fffffff == 0 {
+		return curlErrorResult(newCurlError(curlNotBuiltIn, "no usable authmethod"))
+	}
+	u, cerr := parseCurlURL(rawURL, parseOptions{})
+	if cerr != nil {
+		return curlErrorResult(cerr)
+	}
+
+	x := &xfer{r: r}
+	if r.timeout > 0 {
+		x.deadline = time.Now().Add(time.Duration(r.timeout) * time.Second)
+	}
+	defer x.finish()
+
+	var creds credentials
+	switch {
+	case r.connAuth:
+		creds = credentials{user: r.conn.Username.Value, pass: r.conn.Password.Value, set: true, want: r.conn.AuthMethod}
+	case u.hasUser:
+		// URL credentials without CURLOPT_HTTPAUTH: curl's default, preemptive Basic.
+		creds = credentials{user: u.user, pass: u.pass, set: true, want: AuthBasic}
+	}
+	auth := newAuthState(creds)
+	first := u
+	method, post, body := r.method, r.post, r.body
+
+	for {
+		authAllowed := sameOrigin(first, u)
+		authNeg := post && creds.set && auth.picked == 0 && creds.want == AuthDigest
+		resp, pc, cerr := x.roundTrip(u, method, post, body, auth, authAllowed, authNeg)
+		if cerr != nil {
+			return curlErrorResult(cerr)
+		}
+
+		next := ""
+		switch {
+		case resp.status == 401 && authAllowed && auth.on401(resp.wwwAuth):
+			next = "auth"
+		case r.follow && resp.status >= 300 && resp.status < 400 && resp.location != "":
+			next = "redirect"
+		}
+		sink := bodySink{keep: next == "" && resp.status >= 200 && resp.status < 500, max: r.maxSize, oneline: r.oneline}
+		if cerr := pc.readBody(resp, &sink); cerr != nil {
+			x.drop(pc)
+			return curlErrorResult(cerr)
+		}
+		if !resp.reusable() || resp.connClose {
+			x.drop(pc)
+		}
+
+		switch next {
+		case "auth":
+			continue
+		case "redirect":
+			nu, cerr := resolveLocation(u, resp.location)
+			if cerr != nil {
+				return curlErrorResult(cerr)
+			}
+			switch resp.status {
+			case 301, 302, 303:
+				if post {
+					// curl switches POST to GET (no CURLOPT_POSTREDIR); a custom method
+					// string stays, the body and its Content-Length go.
+					post, body = false, nil
+					if !r.custom {
+						method = "GET"
+					}
+				}
+			}
+			u = nu
+			continue
+		}
+
+		res := &Result{
+			Ret:          resp.status,
+			Status:       resp.status,
+			ContentType:  resp.contentType,
+			EffectiveURL: u.String(),
+			Header:       resp.header,
+			HTTPVersion:  resp.proto,
+		}
+		res.keepBody(sink.buf, r.maxSize, r.oneline)
+		return res
+	}
+}
+
+// sameOrigin is curl's Curl_auth_allowed_to_host for a followed redirect.
+func sameOrigin(a, b *reqURL) bool {
+	return a == b || (a.scheme == b.scheme && strings.EqualFold(a.hostname, b.hostname) && a.port == b.port)
+}
+
+// conn returns a connection for u: one already used by this transfer, a kept one, or a
+// new one.
+func (x *xfer) conn(u *reqURL, p *proxySpec) (*pconn, *curlError) {
+	key := connKey(u, p)
+	for i, pc := range x.conns {
+		if pc.key == key {
+			x.conns = append(x.conns[:i], x.conns[i+1:]...)
+			x.setDeadline(pc)
+			return pc, nil
+		}
+	}
+	if x.r.pool != nil {
+		if pc := x.r.pool.get(key); pc != nil {
+			x.setDeadline(pc)
+			return pc, nil
+		}
+	}
+	return x.r.tr.dial(u, p, x.deadline, x.r.ua)
+}
+
+func (x *xfer) setDeadline(pc *pconn) {
+	_ = pc.conn.SetDeadline(x.deadline)
+}
+
+// keep makes pc available to the rest of the transfer.
+func (x *xfer) keep(pc *pconn) { x.conns = append(x.conns, pc) }
+
+// drop closes a connection that cannot be reused.
+func (x *xfer) drop(pc *pconn) {
+	for i, c := range x.conns {
+		if c == pc {
+			x.conns = append(x.conns[:i], x.conns[i+1:]...)
+			break
+		}
+	}
+	pc.release()
+}
+
+// finish ends the transfer: with keep_connections its connections are kept for the next
+// call, otherwise they are closed (without any "Connection: close" having been sent).
+func (x *xfer) finish() {
+	for _, pc := range x.conns {
+		if x.r.pool != nil {
+			pc.reused = false
+			x.r.pool.put(pc)
+		} else {
+			pc.release()
+		}
+	}
+	x.conns = nil
+}
+
+// roundTrip sends one request and reads the response head. A kept connection that turns
+// out dead before any response byte is replaced by a new one once, like curl's retry.
+func (x *xfer) roundTrip(u *reqURL, method string, post bool, body []byte, auth *authState, authAllowed, authNeg bool) (*response, *pconn, *curlError) {
+	p, cerr := x.r.tr.proxyFor(u)
+	if cerr != nil {
+		return nil, nil, cerr
+	}
+	for attempt := 0; ; attempt++ {
+		pc, cerr := x.conn(u, p)
+		if cerr != nil {
+			return nil, nil, cerr
+		}
+		h := reqHead{
+			method:      method,
+			target:      u.target(),
+			hostPort:    u.hostPort(),
+			ua:          x.r.ua,
+			custom:      x.r.headers,
+			authAllowed: authAllowed,
+			post:        post,
+			bodyLen:     len(body),
+			authNeg:     authNeg,
+		}
+		if pc.viaProxy {
+			h.target = u.scheme + "://" + u.hostPort() + u.target()
+			h.proxyConn = true
+			if pc.proxy != nil && pc.proxy.hasCreds {
+				h.proxyAuth = basicAuth(pc.proxy.user, pc.proxy.pass)
+			}
+		}
+		if authAllowed {
+			h.auth = auth.header(method, u.target())
+		}
+		sendBody := body
+		if !post || authNeg {
+			sendBody = nil
+		}
+		h.expect = len(sendBody) > expect100Threshold && !hasCustomHeader(x.r.headers, "Expect")
+		before := x.hc.total
+		resp, cerr := x.exchange(pc, &h, sendBody)
+		if cerr == nil {
+			x.keep(pc)
+			return resp, pc, nil
+		}
+		retry := pc.reused && attempt == 0 && x.hc.total == before &&
+			(cerr.code == curlGotNothing || cerr.code == curlSendError || cerr.code == curlRecvError)
+		pc.release()
+		if !retry {
+			return nil, nil, cerr
+		}
+	}
+}
+
+// exchange writes the request and reads the final response head (1xx skipped).
+func (x *xfer) exchange(pc *pconn, h *reqHead, body []byte) (*response, *curlError) {
+	bp := headPool.Get().(*[]byte)
+	b := h.write((*bp)[:0])
+	inline := !h.expect && len(body) <= 64<<10
+	if inline {
+		b = append(b, body...) // curl sends small bodies in the same send as the head
+	}
+	_, err := pc.conn.Write(b)
+	*bp = b[:0]
+	headPool.Put(bp)
+	if err != nil {
+		return nil, newCurlError(classify(err, phaseSend, false), "sending request: "+errText(err))
+	}
+	if !inline && !h.expect && len(body) > 0 {
+		if _, err := pc.conn.Write(body); err != nil {
+			return nil, newCurlError(classify(err, phaseSend, false), "sending request body: "+errText(err))
+		}
+	}
+	if h.expect {
+		return x.expectContinue(pc, body)
+	}
+	return pc.readHead(&x.hc, true)
+}
+
+// expectContinue waits up to one second (curl's expect_100_timeout) for "100 Continue"
+// before sending a large body; a final answer instead means the body is never sent.
+func (x *xfer) expectContinue(pc *pconn, body []byte) (*response, *curlError) {
+	wait := time.Now().Add(time.Second)
+	if !x.deadline.IsZero() && x.deadline.Before(wait) {
+		wait = x.deadline
+	}
+	_ = pc.conn.SetReadDeadline(wait)
+	_, err := pc.br.Peek(1)
+	_ = pc.conn.SetReadDeadline(x.deadline)
+	if err != nil && !(isTimeout(err) && (x.deadline.IsZero() || time.Now().Before(x.deadline))) {
+		return nil, newCurlError(classify(err, phaseRecvHead, false), "receiving response: "+errText(err))
+	}
+	if err == nil {
+		resp, cerr := pc.readHead(&x.hc, false)
+		if cerr != nil {
+			return nil, cerr
+		}
+		if resp.status != 100 {
+			if resp.status < 200 && resp.status != 101 {
+				return pc.readHead(&x.hc, true)
+			}
+			resp.connClose = true // the body was not sent: the connection cannot be reused
+			return resp, nil
+		}
+	}
+	if _, err := pc.conn.Write(body); err != nil {
+		return nil, newCurlError(classify(err, phaseSend, false), "sending request body: "+errText(err))
+	}
+	return pc.readHead(&x.hc, true)
+}

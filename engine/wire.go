@@ -1,0 +1,507 @@
+// This file owns the HTTP/1.1 wire format as libcurl 7.88 produces and accepts it: the
+// request head with curl's own headers, the custom-header rules of CURLOPT_HTTPHEADER
+// (checked on the first line of each entry, entries sent verbatim), the response head with
+// curl's cumulative 300 KB header limit, and body framing (Content-Length, chunked, close).
+// net/http cannot be used for this: it cannot send duplicate Host or Content-Type headers,
+// adds Content-Length: 0 to body-less POSTs, and hides the raw header bytes.
+
+package engine
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// libcurl 7.88 limits.
+const (
+	maxRespHeaderTotal = 300 * 1024  // MAX_HTTP_RESP_HEADER_SIZE, cumulative over a transfer (7.88.1-10+deb12u*)
+	maxHeaderLine      = 100 * 1024  // CURL_MAX_HTTP_HEADER: one header line
+	expect100Threshold = 1024 * 1024 // EXPECT_100_THRESHOLD: "Expect: 100-continue" above this body size
+)
+
+// hasCustomHeader is curl's Curl_checkheaders: does any CURLOPT_HTTPHEADER entry start with
+// "name:" or "name;"? Only an entry's first line is visible to this check.
+func hasCustomHeader(entries []string, name string) bool {
+	for _, e := range entries {
+		if len(e) > len(name) && strings.EqualFold(e[:len(name)], name) && (e[len(name)] == ':' || e[len(name)] == ';') {
+			return true
+		}
+	}
+	return false
+}
+
+// customHeaderEntry returns the first CURLOPT_HTTPHEADER entry that starts with "name:".
+func customHeaderEntry(entries []string, name string) (string, bool) {
+	for _, e := range entries {
+		if len(e) > len(name) && strings.EqualFold(e[:len(name)], name) && e[len(name)] == ':' {
+			return e, true
+		}
+	}
+	return "", false
+}
+
+// customHeaderToSend applies curl's Curl_add_custom_headers rules to one entry and returns
+// what goes on the wire (without the final CRLF), or ok=false if it is not sent:
+// no ':' anywhere means no header (a "Name;" entry sends "Name:"), and an empty value
+// after the colon is a removal marker.
+func customHeaderToSend(e string, authAllowed, authNeg bool) (string, bool) {
+	colon := strings.IndexByte(e, ':')
+	if colon < 0 {
+		semi := strings.IndexByte(e, ';')
+		if semi <= 0 || strings.TrimLeft(e[semi+1:], " \t\r\n") != "" {
+			return "", false
+		}
+		return e[:semi] + ":", true
+	}
+	if colon == 0 {
+		return "", false
+	}
+	if strings.TrimLeft(e[colon+1:], " \t\r\n\v\f") == "" {
+		return "", false
+	}
+	if authNeg && hasPrefixFold(e, "Content-Length:") {
+		return "", false
+	}
+	if !authAllowed && (hasPrefixFold(e, "Authorization:") || hasPrefixFold(e, "Cookie:")) {
+		return "", false
+	}
+	return e, true
+}
+
+func hasPrefixFold(s, p string) bool { return len(s) >= len(p) && strings.EqualFold(s[:len(p)], p) }
+
+// reqHead is what one request attempt writes.
+type reqHead struct {
+	method      string
+	target      string // request target (origin- or absolute-form)
+	hostPort    string
+	auth        string // Authorization value or ""
+	proxyAuth   string
+	proxyConn   bool // Proxy-Connection: Keep-Alive (plain http via proxy)
+	ua          OptString
+	custom      []string
+	authAllowed bool
+	post        bool // curl's HTTPREQ_POST: Content-Length and the form default apply
+	bodyLen     int
+	authNeg     bool // Digest-only probe: POST with Content-Length 0 and no body
+	expect      bool
+}
+
+var headPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// write appends the request head to b in curl 7.88's order.
+func (h *reqHead) write(b []byte) []byte {
+	b = append(b, h.method...)
+	b = append(b, ' ')
+	b = append(b, h.target...)
+	b = append(b, " HTTP/1.1\r\n"...)
+	// A custom Host takes the place of curl's own (Curl_http_host), except after a
+	// redirect to another host; a bare "Host:" suppresses the header.
+	if e, ok := customHeaderEntry(h.custom, "Host"); ok && h.authAllowed {
+		if e != "Host:" {
+			b = append(b, "Host:"...)
+			b = append(b, e[5:]...)
+			b = append(b, "\r\n"...)
+		}
+	} else {
+		b = append(b, "Host: "...)
+		b = append(b, h.hostPort...)
+		b = append(b, "\r\n"...)
+	}
+	if h.proxyAuth != "" && !hasCustomHeader(h.custom, "Proxy-Authorization") {
+		b = append(b, "Proxy-Authorization: "...)
+		b = append(b, h.proxyAuth...)
+		b = append(b, "\r\n"...)
+	}
+	if h.auth != "" && !hasCustomHeader(h.custom, "Authorization") {
+		b = append(b, "Authorization: "...)
+		b = append(b, h.auth...)
+		b = append(b, "\r\n"...)
+	}
+	if h.ua.Set && h.ua.Value != "" && !hasCustomHeader(h.custom, "User-Agent") {
+		b = append(b, "User-Agent: "...)
+		b = append(b, h.ua.Value...)
+		b = append(b, "\r\n"...)
+	}
+	if !hasCustomHeader(h.custom, "Accept") {
+		b = append(b, "Accept: */*\r\n"...)
+	}
+	if h.proxyConn && !hasCustomHeader(h.custom, "Proxy-Connection") {
+		b = append(b, "Proxy-Connection: Keep-Alive\r\n"...)
+	}
+	for _, e := range h.custom {
+		if hasPrefixFold(e, "Host:") {
+			continue // already placed (or replaced by curl's own Host)
+		}
+		if s, ok := customHeaderToSend(e, h.authAllowed, h.authNeg); ok {
+			b = append(b, s...)
+			b = append(b, "\r\n"...)
+		}
+	}
+	if h.post {
+		n := h.bodyLen
+		if h.authNeg {
+			n = 0
+		}
+		if !hasCustomHeader(h.custom, "Content-Length") || h.authNeg {
+			b = append(b, "Content-Length: "...)
+			b = strconv.AppendInt(b, int64(n), 10)
+			b = append(b, "\r\n"...)
+		}
+		if !hasCustomHeader(h.custom, "Content-Type") {
+			b = append(b, "Content-Type: application/x-www-form-urlencoded\r\n"...)
+		}
+		if h.expect {
+			b = append(b, "Expect: 100-continue\r\n"...)
+		}
+	}
+	return append(b, "\r\n"...)
+}
+
+// headerCounter is curl's cumulative response-header byte count for one transfer
+// (including followed redirects and auth round trips).
+type headerCounter struct{ total int }
+
+// response is a parsed response head.
+type response struct {
+	status        int
+	proto         string // "HTTP/1.1"
+	header        []byte // raw header lines of this response, CRLF-terminated, no status line
+	contentType   string
+	hasCT         bool
+	location      string
+	wwwAuth       []string
+	contentLength int64 // -1: unknown
+	chunked       bool
+	connClose     bool
+	keepAlive     bool
+	minor         int
+}
+
+// readLine reads one line (with its LF) of at most maxHeaderLine bytes.
+func readLine(br *bufio.Reader, scratch []byte) ([]byte, error) {
+	line, err := br.ReadSlice('\n')
+	if err == nil || err != bufio.ErrBufferFull {
+		return line, err
+	}
+	scratch = append(scratch[:0], line...)
+	for {
+		line, err = br.ReadSlice('\n')
+		scratch = append(scratch, line...)
+		if len(scratch) > maxHeaderLine {
+			return nil, newCurlError(curlOutOfMemory, "rejected "+strconv.Itoa(len(scratch))+" bytes header line")
+		}
+		if err != bufio.ErrBufferFull {
+			return scratch, err
+		}
+	}
+}
+
+// readHead reads a response head. With interim, 1xx responses (other than 101) are
+// skipped like curl does. Nothing received at all gives 52.
+func (pc *pconn) readHead(hc *headerCounter, interim bool) (*response, *curlError) {
+	var scratch []byte
+	for {
+		resp := &response{contentLength: -1}
+		lines := 0
+		for {
+			line, err := readLine(pc.br, scratch)
+			if err != nil {
+				var ce *curlError
+				if errors.As(err, &ce) {
+					return nil, ce
+				}
+				if lines == 0 {
+					if (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)) && !isTimeout(err) {
+						return nil, newCurlError(curlGotNothing, "empty reply from server")
+					}
+					return nil, newCurlError(classify(err, phaseRecvHead, false), "receiving response: "+errText(err))
+				}
+				if errors.Is(err, io.EOF) && lines > 0 {
+					// The peer closed inside the head: curl ends the transfer with what it got.
+					resp.connClose = true
+					break
+				}
+				return nil, newCurlError(classify(err, phaseRecvBody, false), "receiving response headers: "+errText(err))
+			}
+			hc.total += len(line)
+			if hc.total > maxRespHeaderTotal {
+				return nil, newCurlError(curlRecvError, "too large response headers: "+strconv.Itoa(hc.total)+" > "+strconv.Itoa(maxRespHeaderTotal))
+			}
+			if lines == 0 {
+				if cerr := resp.parseStatus(line); cerr != nil {
+					return nil, cerr
+				}
+				lines++
+				continue
+			}
+			lines++
+			if len(line) <= 2 && (len(line) == 1 || line[0] == '\r') {
+				break // end of head
+			}
+			resp.header = append(resp.header, bytes.TrimRight(line, "\r\n")...)
+			resp.header = append(resp.header, '\r', '\n')
+			resp.parseField(line)
+		}
+		if interim && resp.status >= 100 && resp.status < 200 && resp.status != 101 {
+			continue
+		}
+		return resp, nil
+	}
+}
+
+func (r *response) parseStatus(line []byte) *curlError {
+	s := strings.TrimRight(string(line), "\r\n")
+	if !strings.HasPrefix(s, "HTTP/") {
+		return newCurlError(curlUnsupportedProto, "received HTTP/0.9 when not allowed")
+	}
+	ver, rest, _ := strings.Cut(s[5:], " ")
+	switch ver {
+	case "1.1":
+		r.proto, r.minor = "HTTP/1.1", 1
+	case "1.0":
+		r.proto, r.minor = "HTTP/1.0", 0
+	default:
+		return newCurlError(curlUnsupportedProto, "unsupported HTTP version in response")
+	}
+	rest = strings.TrimLeft(rest, " ")
+	if len(rest) < 3 || !isDigit(rest[0]) || !isDigit(rest[1]) || !isDigit(rest[2]) || (len(rest) > 3 && rest[3] != ' ') {
+		return newCurlError(curlWeirdServerReply, "invalid status line")
+	}
+	r.status = int(rest[0]-'0')*100 + int(rest[1]-'0')*10 + int(rest[2]-'0')
+	return nil
+}
+
+// parseField records the fields hc acts on. Values are trimmed like curl's
+// Curl_copy_header_value.
+func (r *response) parseField(line []byte) {
+	colon := bytes.IndexByte(line, ':')
+	if colon <= 0 {
+		return
+	}
+	name := line[:colon]
+	val := strings.TrimSpace(string(line[colon+1:]))
+	switch {
+	case fieldNameIs(name, "Content-Type"):
+		r.contentType, r.hasCT = val, true
+	case fieldNameIs(name, "Content-Length"):
+		if n, err := strconv.ParseInt(val, 10, 64); err == nil && n >= 0 {
+			r.contentLength = n
+		}
+	case fieldNameIs(name, "Transfer-Encoding"):
+		for _, te := range strings.Split(val, ",") {
+			if strings.EqualFold(strings.TrimSpace(te), "chunked") {
+				r.chunked = true
+			}
+		}
+	case fieldNameIs(name, "Connection"), fieldNameIs(name, "Proxy-Connection"):
+		for _, tok := range strings.Split(val, ",") {
+			tok = strings.TrimSpace(tok)
+			if strings.EqualFold(tok, "close") {
+				r.connClose = true
+			} else if strings.EqualFold(tok, "keep-alive") {
+				r.keepAlive = true
+			}
+		}
+	case fieldNameIs(name, "Location"):
+		if r.location == "" {
+			r.location = val
+		}
+	case fieldNameIs(name, "WWW-Authenticate"):
+		r.wwwAuth = append(r.wwwAuth, val)
+	}
+}
+
+func fieldNameIs(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		if b[i]|0x20 != s[i]|0x20 {
+			return false
+		}
+	}
+	return true
+}
+
+// bodyless reports whether a response to method carries no body by definition.
+func (r *response) bodyless() bool {
+	return r.status < 200 || r.status == 204 || r.status == 304
+}
+
+// reusable reports whether the connection may carry another request after this response
+// (its body having been read completely).
+func (r *response) reusable() bool {
+	if r.connClose {
+		return false
+	}
+	if !r.chunked && r.contentLength < 0 && !r.bodyless() {
+		return false // delimited by close
+	}
+	if r.minor == 0 {
+		return r.keepAlive
+	}
+	return true
+}
+
+// bodySink stores the response body by Kamailio's rules while the transfer reads all of it.
+type bodySink struct {
+	keep    bool
+	max     int  // 0: no limit
+	oneline bool // keep until the first LF (query_result=1)
+	buf     []byte
+	sawLF   bool
+	total   int64 // bytes received (download size)
+}
+
+func (s *bodySink) write(p []byte) {
+	s.total += int64(len(p))
+	if !s.keep || len(p) == 0 {
+		return
+	}
+	switch {
+	case s.oneline:
+		if s.sawLF {
+			return
+		}
+		if i := bytes.IndexByte(p, '\n'); i >= 0 {
+			s.buf = append(s.buf, p[:i+1]...)
+			s.sawLF = true
+			return
+		}
+		s.buf = append(s.buf, p...)
+	case s.max > 0:
+		if room := s.max - len(s.buf); room > 0 {
+			if len(p) > room {
+				p = p[:room]
+			}
+			s.buf = append(s.buf, p...)
+		}
+	default:
+		s.buf = append(s.buf, p...)
+	}
+}
+
+// readBody reads the body framed by resp into sink.
+func (pc *pconn) readBody(resp *response, sink *bodySink) *curlError {
+	if resp.bodyless() {
+		return nil
+	}
+	switch {
+	case resp.chunked:
+		return pc.readChunked(sink)
+	case resp.contentLength >= 0:
+		if sink.keep && sink.max == 0 && !sink.oneline && cap(sink.buf) == 0 {
+			n := resp.contentLength
+			if n > 64<<20 {
+				n = 64 << 20 // do not trust a huge Content-Length for the first allocation
+			}
+			sink.buf = make([]byte, 0, n)
+		}
+		return pc.copyN(resp.contentLength, sink)
+	default:
+		for {
+			p, err := pc.readSome(1 << 62)
+			sink.write(p)
+			if err != nil {
+				if errors.Is(err, io.EOF) {
+					return nil
+				}
+				return newCurlError(classify(err, phaseRecvBody, false), "receiving body: "+errText(err))
+			}
+		}
+	}
+}
+
+// readSome returns up to limit of the next buffered bytes of the connection (valid until
+// the next read), reading from the socket only when nothing is buffered.
+func (pc *pconn) readSome(limit int64) ([]byte, error) {
+	if pc.br.Buffered() == 0 {
+		if _, err := pc.br.Peek(1); err != nil {
+			return nil, err
+		}
+	}
+	n := pc.br.Buffered()
+	if int64(n) > limit {
+		n = int(limit)
+	}
+	p, _ := pc.br.Peek(n)
+	_, _ = pc.br.Discard(n)
+	return p, nil
+}
+
+// copyN moves exactly n body bytes into sink.
+func (pc *pconn) copyN(n int64, sink *bodySink) *curlError {
+	for n > 0 {
+		p, err := pc.readSome(n)
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return newCurlError(curlPartialFile, "transfer closed with "+strconv.FormatInt(n, 10)+" bytes remaining to read")
+			}
+			return newCurlError(classify(err, phaseRecvBody, false), "receiving body: "+errText(err))
+		}
+		sink.write(p)
+		n -= int64(len(p))
+	}
+	return nil
+}
+
+func (pc *pconn) readChunked(sink *bodySink) *curlError {
+	var scratch []byte
+	for {
+		line, err := readLine(pc.br, scratch)
+		if err != nil {
+			return chunkErr(err)
+		}
+		s := strings.TrimRight(string(line), "\r\n")
+		if i := strings.IndexByte(s, ';'); i >= 0 {
+			s = s[:i]
+		}
+		s = strings.TrimSpace(s)
+		size, perr := strconv.ParseUint(s, 16, 63)
+		if perr != nil || s == "" {
+			return newCurlError(curlRecvError, "problem in the chunked-encoded data")
+		}
+		if size == 0 {
+			// trailers until the empty line
+			for {
+				line, err := readLine(pc.br, scratch)
+				if err != nil {
+					return chunkErr(err)
+				}
+				if len(bytes.TrimRight(line, "\r\n")) == 0 {
+					return nil
+				}
+			}
+		}
+		if cerr := pc.copyN(int64(size), sink); cerr != nil {
+			if cerr.code == curlPartialFile {
+				cerr.msg = "transfer closed with outstanding read data remaining"
+			}
+			return cerr
+		}
+		line, err = readLine(pc.br, scratch)
+		if err != nil {
+			return chunkErr(err)
+		}
+		if len(bytes.TrimRight(line, "\r\n")) != 0 {
+			return newCurlError(curlRecvError, "problem in the chunked-encoded data")
+		}
+	}
+}
+
+func chunkErr(err error) *curlError {
+	var ce *curlError
+	if errors.As(err, &ce) {
+		return ce
+	}
+	if errors.Is(err, io.EOF) {
+		return newCurlError(curlPartialFile, "transfer closed with outstanding read data remaining")
+	}
+	return newCurlError(classify(err, phaseRecvBody, false), "receiving body: "+errText(err))
+}

@@ -44,14 +44,14 @@ func curlErrorText(n int) *C.char {
 }
 
 // goBytes copies length bytes from p. p may be NULL only when length is 0.
-func goBytes(p *C.char, length C.size_t) ([]byte, C.int) {
+func goBytes(p *C.char, length C.size_t) ([]byte, bool) {
 	if length == 0 {
-		return nil, C.HC_OK
+		return nil, true
 	}
 	if p == nil || length > maxInputLen {
-		return nil, C.HC_E_INVALID
+		return nil, false
 	}
-	return C.GoBytes(unsafe.Pointer(p), C.int(length)), C.HC_OK
+	return C.GoBytes(unsafe.Pointer(p), C.int(length)), true
 }
 
 // copyText writes msg into a caller buffer, truncated and NUL-terminated.

@@ -78,75 +78,75 @@ func hcgo_get_counters(out *C.hc_counters) (code C.int) {
 }
 
 //export hcgo_http_connect
-func hcgo_http_connect(con, url, contentType, data *C.char, dataLen C.size_t, result **C.hc_result) (ret C.int) {
-	defer recoverResult(&ret, result)
-	lib, c := loaded()
-	if c != C.HC_OK {
-		return failResult(result, c, "")
-	}
-	if con == nil {
-		return failResult(result, C.HC_E_INVALID, "con is NULL")
-	}
-	body, c := goBytes(data, dataLen)
-	if c != C.HC_OK {
-		return failResult(result, c, "data is NULL or too large")
-	}
-	return putResult(result, lib.eng.HTTPConnect(C.GoString(con), C.GoString(url), optString(contentType), body))
+func hcgo_http_connect(con, url, contentType, data *C.char, dataLen C.size_t, result **C.hc_result) C.int {
+	return request(result, func(e *engine.Engine) *engine.Result {
+		body, ok := goBytes(data, dataLen)
+		switch {
+		case con == nil:
+			return refused("con is NULL")
+		case !ok:
+			return refused("data is NULL or longer than 1 GiB")
+		}
+		return e.HTTPConnect(C.GoString(con), C.GoString(url), optString(contentType), body)
+	})
 }
 
 //export hcgo_query
-func hcgo_query(url, post, hdrs *C.char, result **C.hc_result) (ret C.int) {
-	defer recoverResult(&ret, result)
-	lib, c := loaded()
-	if c != C.HC_OK {
-		return failResult(result, c, "")
-	}
-	return putResult(result, lib.eng.Query(C.GoString(url), cStringBytes(post), C.GoString(hdrs)))
+func hcgo_query(url, post, hdrs *C.char, result **C.hc_result) C.int {
+	return request(result, func(e *engine.Engine) *engine.Result {
+		return e.Query(C.GoString(url), cStringBytes(post), C.GoString(hdrs))
+	})
 }
 
 //export hcgo_client_get
-func hcgo_client_get(url, body, hdrs *C.char, result **C.hc_result) (ret C.int) {
-	defer recoverResult(&ret, result)
-	lib, c := loaded()
-	if c != C.HC_OK {
-		return failResult(result, c, "")
-	}
-	return putResult(result, lib.eng.ClientGet(C.GoString(url), cStringBytes(body), C.GoString(hdrs)))
+func hcgo_client_get(url, body, hdrs *C.char, result **C.hc_result) C.int {
+	return request(result, func(e *engine.Engine) *engine.Result {
+		return e.ClientGet(C.GoString(url), cStringBytes(body), C.GoString(hdrs))
+	})
 }
 
 //export hcgo_request
-func hcgo_request(method, url, body, hdrs *C.char, result **C.hc_result) (ret C.int) {
-	defer recoverResult(&ret, result)
-	lib, c := loaded()
-	if c != C.HC_OK {
-		return failResult(result, c, "")
-	}
-	if method == nil || *method == 0 {
-		return failResult(result, C.HC_E_INVALID, "method is empty")
-	}
-	return putResult(result, lib.eng.Request(C.GoString(method), C.GoString(url), cStringBytes(body), C.GoString(hdrs)))
+func hcgo_request(method, url, body, hdrs *C.char, result **C.hc_result) C.int {
+	return request(result, func(e *engine.Engine) *engine.Result {
+		return e.Request(C.GoString(method), C.GoString(url), cStringBytes(body), C.GoString(hdrs))
+	})
 }
 
 //export hcgo_get_redirect
-func hcgo_get_redirect(con *C.char, result **C.hc_result) (ret C.int) {
-	defer recoverResult(&ret, result)
-	lib, c := loaded()
-	if c != C.HC_OK {
-		return failResult(result, c, "")
-	}
-	if con == nil {
-		return failResult(result, C.HC_E_INVALID, "con is NULL")
-	}
-	url, r := lib.eng.GetRedirect(C.GoString(con))
-	if r < 0 {
-		return failResult(result, C.HC_E_NOT_FOUND, "No cURL connection found: "+C.GoString(con))
-	}
-	return putResult(result, &engine.Result{Ret: r, Body: []byte(url), BodyKept: true, EffectiveURL: url})
+func hcgo_get_redirect(con *C.char, result **C.hc_result) C.int {
+	return request(result, func(e *engine.Engine) *engine.Result {
+		if con == nil {
+			return refused("con is NULL")
+		}
+		url, ret := e.GetRedirect(C.GoString(con))
+		if ret < 0 {
+			return &engine.Result{Ret: -1, Refusal: engine.UnknownConnection,
+				Message: "No cURL connection found: " + C.GoString(con)}
+		}
+		return &engine.Result{Ret: ret, Body: []byte(url), BodyKept: true, EffectiveURL: url}
+	})
 }
 
 //export hcgo_curlerror
 func hcgo_curlerror(code C.int) *C.char {
 	return curlErrorText(int(code))
+}
+
+// request runs one synchronous call on the initialised engine, stores its answer in
+// *result and returns Kamailio's return value. Everything fn does, argument conversion
+// included, is covered by the recover.
+func request(result **C.hc_result, fn func(*engine.Engine) *engine.Result) (ret C.int) {
+	defer recoverResult(&ret, result)
+	lib, c := loaded()
+	if c != C.HC_OK {
+		return failResult(result, c, "")
+	}
+	return putResult(result, fn(lib.eng))
+}
+
+// refused is the -1 answer for an argument the engine cannot take.
+func refused(msg string) *engine.Result {
+	return &engine.Result{Ret: -1, Refusal: engine.InvalidRequest, Message: msg}
 }
 
 // optString maps a C string to an engine.OptString: NULL is "not set", unlike "".

@@ -38,7 +38,7 @@ CASES = [
     ("config_file_bad_int", "config_file = {INI}\n", "[c1]\nurl = http://%s/\ntimeout = soon\n" % H,
      ("error", ["timeout"])),
     ("config_file_bad_section_name", "config_file = {INI}\n", "[c-1]\nurl = http://%s/\n" % H,
-     ("error", ["c-1"])),
+     ("error", ["hc.ini:1:3", "section name"])),
     ("unknown_setting", "# comment\n\nhttp_proxy = x\n", None, ("error", ["line 3", "http_proxy"])),
     ("int_setting_not_a_number", "connection_timeout = 4s\n", None, ("error", ["line 1", "connection_timeout"])),
     ("line_without_equals", "httpredirect\n", None, ("error", ["line 1"])),

@@ -326,7 +326,7 @@ func TestSettingsAdversarial(t *testing.T) {
 	}
 }
 
-// oracleCase is a scenario of /work/shared/oracle/scenarios.json translated by hand:
+// oracleCase is a scenario of shared/oracle/scenarios.json translated by hand:
 // the modparams in order, the config file, and what Kamailio 5.6.3 did with them.
 type oracleCase struct {
 	id        string
@@ -496,11 +496,12 @@ func TestSettingsOracleConfigScenarios(t *testing.T) {
 
 // TestSettingsOracleAllScenarios replays every scenario of the recorded oracle, when it is
 // available: whether ParseSettings accepts the configuration must match whether Kamailio
-// 5.6.3 started (status config_error or not). Set HC_ORACLE_DIR to its directory.
+// 5.6.3 started (status config_error or not). The oracle is shared/oracle beside the
+// repository (HC_ORACLE_DIR overrides it).
 func TestSettingsOracleAllScenarios(t *testing.T) {
 	dir := os.Getenv("HC_ORACLE_DIR")
 	if dir == "" {
-		dir = "/work/shared/oracle"
+		dir = filepath.Join("..", "..", "shared", "oracle")
 	}
 	scenData, err := os.ReadFile(filepath.Join(dir, "scenarios.json"))
 	if err != nil {

@@ -5,16 +5,29 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "hc.h"
+
+/* print_cost shows what the Go runtime costs this process (VmRSS, threads). */
+static void print_cost(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    while (f != NULL && fgets(line, sizeof line, f) != NULL)
+        if (strncmp(line, "VmRSS:", 6) == 0 || strncmp(line, "Threads:", 8) == 0)
+            printf("%s", line);
+    if (f != NULL)
+        fclose(f);
+}
 
 static void show(const char *what, int ret, const hc_result *r)
 {
     printf("\n== %s\nreturn %d", what, ret);
     if (ret >= 100)
-        printf(" (HTTP %s, %s)\n", r->http_version, r->content_type);
-    else
-        printf(" (%s: %s)\n", ret > 0 ? hc_curlerror(ret) : hc_strerror(r->code), r->error);
+        printf(" (%s, %s)\n", r->http_version, r->content_type);
+    else /* r->error starts with hc_curlerror(ret) for a transfer error */
+        printf(" (%s)\n", r->error);
     if (r->body_kept)
         printf("%.*s%s", (int)r->body_len, r->body,
                r->body_len && r->body[r->body_len - 1] == '\n' ? "" : "\n");
@@ -67,5 +80,12 @@ int main(int argc, char **argv)
     hc_get_counters(&c);
     printf("\ncounters: connections=%llu connok=%llu connfail=%llu\n", (unsigned long long)c.connections,
            (unsigned long long)c.connok, (unsigned long long)c.connfail);
+
+    for (int i = 0; i < 1000; i++) {
+        hc_http_connect("api", "/hello", NULL, NULL, 0, &r);
+        hc_result_free(r);
+    }
+    printf("\nthis process after 1000 more requests on the kept connection:\n");
+    print_cost();
     return 0;
 }

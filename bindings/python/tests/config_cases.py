@@ -42,6 +42,8 @@ CASES = [
     ("unknown_setting", "# comment\n\nhttp_proxy = x\n", None, ("error", ["line 3", "http_proxy"])),
     ("int_setting_not_a_number", "connection_timeout = 4s\n", None, ("error", ["line 1", "connection_timeout"])),
     ("line_without_equals", "httpredirect\n", None, ("error", ["line 1"])),
+    ("gomaxprocs_negative", "gomaxprocs = -1\n", None, ("error", ["line 1", "gomaxprocs"])),
+    ("memory_limit_garbage", "memory_limit = lots\n", None, ("error", ["line 1", "memory_limit"])),
     ("pool_missing_id", 'pool = {"max_total": 4}\n', None, ("error", ["Missing ID in configuration"])),
     ("pool_duplicate_id", 'pool = {"id": "p"}\npool = {"id": "p"}\n', None, ("error", ["line 2", "p"])),
     ("pool_negative", 'pool = {"id": "p", "max_host": -1}\n', None, ("error", ["max_host"])),

@@ -136,6 +136,29 @@ class TestInit(unittest.TestCase):
         """)
         self.assertEqual(out, hc.HC_E_ALREADY_INIT)
 
+    def test_null_settings_mean_defaults(self):
+        out = run_isolated("""
+            hc.init(None)
+            print(json.dumps(hc.listcon()))
+        """)
+        self.assertEqual(out, {"connections": []})
+
+    def test_crash_log(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            log = os.path.join(tmp, "crash.log")
+            out = run_isolated("""
+                try:
+                    hc.init("crash_log = /nonexistent/dir/crash.log")
+                    first = 0
+                except hc.HcError as e:
+                    first = [e.code, e.message]
+                hc.init("crash_log = %s\\ngomaxprocs = 1\\nmemory_limit = 64MiB")
+                print(json.dumps(first))
+            """ % log)
+            self.assertEqual(out[0], hc.HC_E_CONFIG)
+            self.assertIn("crash_log", out[1])
+            self.assertTrue(os.path.exists(log), "crash_log file is opened at hc_init")
+
     def test_password_masked_and_counters(self):
         out = run_isolated("""
             hc.init([("httpcon", "c1=>http://user:s3cret@127.0.0.1:1/"), ("httpcon", "c2=>http://127.0.0.1:1/")])

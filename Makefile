@@ -22,7 +22,7 @@ VALGRIND := valgrind -q --leak-check=full --show-possibly-lost=no --errors-for-l
             --suppressions=ctest/valgrind.supp
 PYTEST_ENV := HC_LIBRARY=$(CURDIR)/$(LIB) PYTHONPATH=$(CURDIR)/bindings/python
 
-.PHONY: all deps demo test vet gotest ctest valgrind pytest oracle clean
+.PHONY: all deps demo test vet gotest ctest valgrind pytest oracle halon-oracle clean
 
 all: $(LIB)
 
@@ -58,7 +58,7 @@ $(BUILD)/demo: examples/demo.c include/hc.h $(LIB)
 	gcc $(CFLAGS_T) -o $@ $< $(LINK_HC)
 
 # ---- Tests ------------------------------------------------------------------------------
-test: deps vet gotest ctest valgrind pytest oracle
+test: deps vet gotest ctest valgrind pytest oracle halon-oracle
 
 vet:
 	$(GO) vet ./...
@@ -83,6 +83,13 @@ pytest: $(LIB) $(CT)/hcinit
 
 oracle: $(LIB)
 	$(PYTEST_ENV) timeout 1200 python3 ctest/oracle/replay.py $(ORACLE_ARGS)
+
+# The Halon http-background oracle, run through ctest/halon/adapter (libhc's background API).
+HALON_ORACLE := $(CURDIR)/../shared/oracle/halon
+halon-oracle: $(LIB)
+	$(PYTEST_ENV) timeout 900 $(HALON_ORACLE)/run.sh --emu $(CURDIR)/ctest/halon/adapter \
+	    --out $(CURDIR)/$(BUILD)/halon-hc.json $(HALON_ARGS)
+	python3 ctest/halon/compare.py --oracle $(HALON_ORACLE) --got $(BUILD)/halon-hc.json $(HALON_ARGS_COMPARE)
 
 demo: deps $(BUILD)/demo
 	examples/run_demo.sh $(CURDIR)/$(BUILD)/demo

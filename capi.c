@@ -59,6 +59,7 @@ static const char *const hc_code_text[] = {
     [HC_E_TOO_LARGE] = "Argument too large",
     [HC_E_TRANSFER] = "Transfer failed",
     [HC_E_HTTP] = "HTTP response",
+    [HC_E_AGAIN] = "No result ready yet",
 };
 
 const char *hc_strerror(hc_code code)
@@ -86,6 +87,8 @@ const hc_version_info_t *hc_version_info(void)
 void hc_free(void *ptr) { free(ptr); }
 
 void hc_result_free(hc_result *result) { free(result); }
+
+void hc_background_result_free(hc_background_result *result) { free(result); }
 
 int hc__copy_text(char *buf, size_t buf_len, const char *text, size_t text_len)
 {
@@ -260,4 +263,82 @@ const char *hc_curlerror(int code)
     if (hc_in_child())
         return hc_strerror(HC_E_FORKED);
     return hcgo_curlerror(code);
+}
+
+hc_code hc_background_submit(const char *pool, const char *url, const char *options,
+                             const char *body, size_t body_len, hc_request_id *id,
+                             char *errbuf, size_t errbuf_len)
+{
+    if (hc_in_child()) {
+        const char *msg = hc_strerror(HC_E_FORKED);
+        hc__copy_text(errbuf, errbuf_len, msg, strlen(msg));
+        return HC_E_FORKED;
+    }
+    if (errbuf == NULL && errbuf_len > 0)
+        return HC_E_INVALID;
+    return (hc_code)hcgo_background_submit((char *)pool, (char *)url, (char *)options, (char *)body,
+                                           body_len, id, errbuf, errbuf_len);
+}
+
+hc_code hc_background_poll(int timeout_ms, hc_background_result **result)
+{
+    if (hc_in_child())
+        return HC_E_FORKED;
+    return (hc_code)hcgo_background_poll(timeout_ms, result);
+}
+
+hc_code hc_background_fd(int *fd)
+{
+    if (hc_in_child())
+        return HC_E_FORKED;
+    return (hc_code)hcgo_background_fd(fd);
+}
+
+hc_code hc_background_cancel(hc_request_id id)
+{
+    if (hc_in_child())
+        return HC_E_FORKED;
+    return (hc_code)hcgo_background_cancel(id);
+}
+
+hc_code hc_shutdown(int grace_ms)
+{
+    if (hc_in_child())
+        return HC_E_FORKED;
+    return (hc_code)hcgo_shutdown(grace_ms);
+}
+
+hc_background_result *hc__background_result_new(uint64_t id, int outcome, int status,
+                                                const char *content, size_t content_len,
+                                                int curl_code, const char *error, size_t error_len,
+                                                const char *detail, size_t detail_len,
+                                                const char *headers, size_t headers_len,
+                                                const char *url, size_t url_len,
+                                                const char *version, size_t version_len,
+                                                const double *timings)
+{
+    size_t total = sizeof(hc_background_result) + content_len + error_len + detail_len +
+                   headers_len + url_len + version_len + 6;
+    hc_background_result *r = malloc(total);
+    if (r == NULL)
+        return NULL;
+    r->id = id;
+    r->outcome = (hc_outcome)outcome;
+    r->status = status;
+    r->curl_code = curl_code;
+    r->content_len = content_len;
+    r->headers_len = headers_len;
+    r->timings.queue = timings[0];
+    r->timings.connect = timings[1];
+    r->timings.tls = timings[2];
+    r->timings.first_byte = timings[3];
+    r->timings.total = timings[4];
+    char *p = (char *)(r + 1);
+    p = hc_put(p, &r->content, content, content_len);
+    p = hc_put(p, &r->error, error, error_len);
+    p = hc_put(p, &r->detail, detail, detail_len);
+    p = hc_put(p, &r->headers, headers, headers_len);
+    p = hc_put(p, &r->effective_url, url, url_len);
+    hc_put(p, &r->http_version, version, version_len);
+    return r;
 }

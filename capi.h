@@ -19,6 +19,17 @@ hc_result *hc__result_new(int ret, int code, int status, int curl_code, int body
                           const char *http_version, size_t http_version_len,
                           const char *error, size_t error_len);
 
+/* hc__background_result_new builds a background result as one malloc'd block, like
+ * hc__result_new; timings holds queue, connect, tls, first_byte and total. */
+hc_background_result *hc__background_result_new(uint64_t id, int outcome, int status,
+                                                const char *content, size_t content_len,
+                                                int curl_code, const char *error, size_t error_len,
+                                                const char *detail, size_t detail_len,
+                                                const char *headers, size_t headers_len,
+                                                const char *url, size_t url_len,
+                                                const char *version, size_t version_len,
+                                                const double *timings);
+
 /* hc__other_go_runtime reports whether another Go runtime is loaded in this process, and
  * writes the object's file name into name (NUL-terminated, truncated to len). */
 int hc__other_go_runtime(char *name, size_t len);

@@ -11,6 +11,7 @@ package main
 import "C"
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"runtime/debug"
@@ -114,6 +115,36 @@ func newCResult(r *engine.Result, code C.int) *C.hc_result {
 	msg, msgLen := cstr(r.Message)
 	return C.hc__result_new(C.int(r.Ret), code, C.int(r.Status), C.int(r.CurlCode), C.int(kept),
 		body, bodyLen, ctype, ctypeLen, url, urlLen, hdrs, hdrsLen, ver, verLen, msg, msgLen)
+}
+
+// submitCode is the hc_code of a refused background submission.
+func submitCode(err error) C.int {
+	switch {
+	case errors.Is(err, engine.ErrUnknownPool):
+		return C.HC_E_NOT_FOUND
+	case errors.Is(err, engine.ErrQueueFull):
+		return C.HC_E_QUEUE_FULL
+	case errors.Is(err, engine.ErrShuttingDown):
+		return C.HC_E_SHUTDOWN
+	}
+	return C.HC_E_INVALID // Halon's "Bad ... value" family
+}
+
+func newCBackgroundResult(r *engine.BackgroundResult) *C.hc_background_result {
+	content, contentLen := cbuf(r.Content)
+	msg, msgLen := cstr(r.Error)
+	detail, detailLen := cstr(r.Detail)
+	hdrs, hdrsLen := cbuf(r.Header)
+	url, urlLen := cstr(r.EffectiveURL)
+	ver, verLen := cstr(r.HTTPVersion)
+	t := [5]C.double{
+		C.double(r.Timings.Queue.Seconds()), C.double(r.Timings.Connect.Seconds()),
+		C.double(r.Timings.TLS.Seconds()), C.double(r.Timings.FirstByte.Seconds()),
+		C.double(r.Timings.Total.Seconds()),
+	}
+	return C.hc__background_result_new(C.uint64_t(r.ID), C.int(r.Outcome), C.int(r.Status),
+		content, contentLen, C.int(r.CurlCode), msg, msgLen, detail, detailLen,
+		hdrs, hdrsLen, url, urlLen, ver, verLen, &t[0])
 }
 
 // cbuf and cstr pass Go memory to C for the duration of one call (allowed: it holds no

@@ -17,6 +17,7 @@ package main
 import "C"
 
 import (
+	"time"
 	"unsafe"
 
 	"github.com/hcproject/hc/engine"
@@ -125,6 +126,93 @@ func hcgo_get_redirect(con *C.char, result **C.hc_result) C.int {
 		}
 		return &engine.Result{Ret: ret, Body: []byte(url), BodyKept: true, EffectiveURL: url}
 	})
+}
+
+//export hcgo_background_submit
+func hcgo_background_submit(pool, url, options, body *C.char, bodyLen C.size_t, id *C.hc_request_id,
+	errbuf *C.char, errlen C.size_t) (code C.int) {
+	defer recoverCode(&code, func(msg string) { copyText(errbuf, errlen, msg) })
+	fail := func(c C.int, msg string) C.int {
+		copyText(errbuf, errlen, msg)
+		return c
+	}
+	lib, c := loaded()
+	if c != C.HC_OK {
+		return fail(c, C.GoString(C.hc_strerror(C.hc_code(c))))
+	}
+	data, ok := goBytes(body, bodyLen)
+	switch {
+	case id == nil:
+		return fail(C.HC_E_INVALID, "id is NULL")
+	case !ok:
+		return fail(C.HC_E_INVALID, "body is NULL or longer than 1 GiB")
+	case pool == nil:
+		return fail(C.HC_E_INVALID, "Bad ID parameter")
+	}
+	n, err := lib.eng.SubmitRequest(C.GoString(pool), optString(url), cStringBytes(options), data, body != nil)
+	if err != nil {
+		return fail(submitCode(err), err.Error())
+	}
+	*id = C.hc_request_id(n)
+	return C.HC_OK
+}
+
+//export hcgo_background_poll
+func hcgo_background_poll(timeoutMs C.int, result **C.hc_background_result) (code C.int) {
+	defer recoverCode(&code, nil)
+	if result == nil {
+		return C.HC_E_INVALID
+	}
+	lib, c := loaded()
+	if c != C.HC_OK {
+		return c
+	}
+	r := lib.eng.Poll(time.Duration(timeoutMs) * time.Millisecond)
+	if r == nil {
+		return C.HC_E_AGAIN
+	}
+	if *result = newCBackgroundResult(r); *result == nil {
+		return C.HC_E_NOMEM
+	}
+	return C.HC_OK
+}
+
+//export hcgo_background_fd
+func hcgo_background_fd(fd *C.int) (code C.int) {
+	defer recoverCode(&code, nil)
+	if fd == nil {
+		return C.HC_E_INVALID
+	}
+	lib, c := loaded()
+	if c != C.HC_OK {
+		return c
+	}
+	*fd = C.int(lib.eng.ReadyFD())
+	return C.HC_OK
+}
+
+//export hcgo_background_cancel
+func hcgo_background_cancel(id C.hc_request_id) (code C.int) {
+	defer recoverCode(&code, nil)
+	lib, c := loaded()
+	if c != C.HC_OK {
+		return c
+	}
+	if lib.eng.Cancel(uint64(id)) != nil {
+		return C.HC_E_BAD_HANDLE
+	}
+	return C.HC_OK
+}
+
+//export hcgo_shutdown
+func hcgo_shutdown(graceMs C.int) (code C.int) {
+	defer recoverCode(&code, nil)
+	lib, c := loaded()
+	if c != C.HC_OK {
+		return c
+	}
+	lib.eng.Shutdown(time.Duration(max(graceMs, 0)) * time.Millisecond)
+	return C.HC_OK
 }
 
 //export hcgo_curlerror

@@ -27,6 +27,8 @@ const (
 	curlWeirdServerReply   = 8
 	curlPartialFile        = 18
 	curlWriteError         = 23
+	curlAbortedByCallback  = 42 // also how hc reports a cancelled or shut-down background request
+	curlFileSizeExceeded   = 63
 	curlOutOfMemory        = 27
 	curlTimeout            = 28
 	curlSSLConnect         = 35
@@ -174,8 +176,9 @@ func CurlErrorText(n int) string {
 // curlError is a transfer failure with the curl code libcurl would have reported. msg is
 // for humans; it must never contain credentials.
 type curlError struct {
-	code int
-	msg  string
+	code    int
+	msg     string
+	refused bool // HTTP/2 REFUSED_STREAM: curl retries the request once on a new connection
 }
 
 func (e *curlError) Error() string {

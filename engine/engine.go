@@ -7,6 +7,7 @@ package engine
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 )
 
@@ -16,6 +17,10 @@ type Engine struct {
 	conns   map[string]*connState // immutable after New
 	queryTr *transport            // identity of the query functions (global settings)
 	cnt     counters
+	bg      *background // background pools (background.go)
+
+	cas          *caCache // CA files, loaded once for every identity
+	bgTransports sync.Map // identity key -> *transport of background requests
 }
 
 // connState is the per-process state Kamailio keeps for one named connection
@@ -43,6 +48,7 @@ func New(cfg *Config) (*Engine, error) {
 	e := &Engine{cfg: cfg, conns: make(map[string]*connState, len(cfg.Connections))}
 	e.cnt.connections.Store(uint64(cfg.HTTPConCount))
 	cas := &caCache{}
+	e.cas = cas
 	byKey := make(map[string]*transport)
 	get := func(id identity) *transport {
 		k := id.key()
@@ -67,6 +73,11 @@ func New(cfg *Config) (*Engine, error) {
 		e.conns[c.Name] = cs
 	}
 	e.queryTr = get(queryIdentity(cfg))
+	bg, err := newBackground(cfg.Pools)
+	if err != nil {
+		return nil, fmt.Errorf("background pools: %w", err)
+	}
+	e.bg = bg
 	return e, nil
 }
 
@@ -103,6 +114,7 @@ func connIdentity(cfg *Config, c *Connection) identity {
 			ciphers:    c.CipherSuites,
 			verifyPeer: c.VerifyPeer,
 			verifyHost: c.VerifyHost,
+			offerHTTP2: true, // libcurl with nghttp2 offers h2 on every https connection
 		},
 		iface:   cfg.NetInterface,
 		fromEnv: cfg.ProxyFromEnv,
@@ -132,6 +144,7 @@ func queryIdentity(cfg *Config) identity {
 			ciphers:    nonEmpty(d.CipherSuites),
 			verifyPeer: d.VerifyPeer,
 			verifyHost: d.VerifyHost,
+			offerHTTP2: true,
 		},
 		iface:   cfg.NetInterface,
 		fromEnv: cfg.ProxyFromEnv,

@@ -7,7 +7,9 @@ package engine
 
 import (
 	"bytes"
+	"context"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -30,6 +32,18 @@ type request struct {
 	pool     *connPool // kept connections (keep_connections); nil: none survive the call
 	conn     *Connection
 	connAuth bool // CURLOPT_USERNAME/HTTPAUTH set from the connection
+
+	// Set by background requests (bgtransfer.go); the zero values are Kamailio's.
+	ctx            context.Context // stops the transfer when done; nil: never
+	deadline       time.Time       // absolute total deadline; overrides timeout when set
+	connectTimeout time.Duration   // CURLOPT_CONNECTTIMEOUT; 0: libcurl's 300 s
+	maxRedirs      int             // redirects followed at most (then 47); 0: no limit
+	keepAll        bool            // the final body is the result whatever the status (Halon)
+	maxFileSize    int64           // CURLOPT_MAXFILESIZE: 63 by Content-Length, else 23
+	creds          *credentials    // CURLOPT_USERNAME/PASSWORD without HTTPAUTH: Basic
+	sigv4          *SigV4Input     // CURLOPT_AWS_SIGV4 (per attempt: method, URL, time)
+	timings        *Timings        // filled with the phases, measured from timingsFrom
+	timingsFrom    time.Time
 }
 
 // cutNUL is curl's strlen on POSTFIELDS: the body ends at the first NUL byte.
@@ -165,6 +179,34 @@ type xfer struct {
 	deadline time.Time
 	hc       headerCounter
 	conns    []*pconn // connections of this transfer, reusable within it
+
+	mu      sync.Mutex // guards touched and stopped: interrupt runs on another goroutine
+	touched []*pconn   // every connection the transfer has used
+	stopped bool
+}
+
+// use records pc as used by the transfer, so that interrupt can reach it.
+func (x *xfer) use(pc *pconn) {
+	if x.r.ctx == nil {
+		return
+	}
+	x.mu.Lock()
+	x.touched = append(x.touched, pc)
+	stopped := x.stopped
+	x.mu.Unlock()
+	if stopped {
+		_ = pc.conn.SetDeadline(time.Unix(1, 0))
+	}
+}
+
+// interrupt makes every blocked read or write of the transfer fail at once.
+func (x *xfer) interrupt() {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.stopped = true
+	for _, pc := range x.touched {
+		_ = pc.conn.SetDeadline(time.Unix(1, 0))
+	}
 }
 
 // transfer performs r on rawURL with everything curl does inside one curl_easy_perform.
@@ -185,15 +227,25 @@ func (e *Engine) transfer(r *request, rawURL string) *Result {
 	}
 
 	x := &xfer{r: r}
-	if r.timeout > 0 {
+	switch {
+	case !r.deadline.IsZero():
+		x.deadline = r.deadline
+	case r.timeout > 0:
 		x.deadline = time.Now().Add(time.Duration(r.timeout) * time.Second)
 	}
 	defer x.finish()
+	if r.ctx != nil {
+		// A cancel or shutdown must stop I/O that no deadline would end soon.
+		stop := context.AfterFunc(r.ctx, x.interrupt)
+		defer stop()
+	}
 
 	var creds credentials
 	switch {
 	case r.connAuth:
 		creds = credentials{user: r.conn.Username.Value, pass: r.conn.Password.Value, set: true, want: r.conn.AuthMethod}
+	case r.creds != nil:
+		creds = *r.creds
 	case u.hasUser:
 		// URL credentials without CURLOPT_HTTPAUTH: curl's default, preemptive Basic.
 		creds = credentials{user: u.user, pass: u.pass, set: true, want: AuthBasic}
@@ -201,6 +253,7 @@ func (e *Engine) transfer(r *request, rawURL string) *Result {
 	auth := newAuthState(creds)
 	first := u
 	method, post, body := r.method, r.post, r.body
+	redirects := 0
 
 	for {
 		authAllowed := sameOrigin(first, u)
@@ -217,9 +270,14 @@ func (e *Engine) transfer(r *request, rawURL string) *Result {
 		case r.follow && resp.status >= 300 && resp.status < 400 && resp.location != "":
 			next = "redirect"
 		}
-		sink := bodySink{keep: next == "" && resp.status >= 200 && resp.status < 500, max: r.maxSize, oneline: r.oneline}
-		if cerr := pc.readBody(resp, &sink); cerr != nil {
+		sink := bodySink{keep: next == "" && (r.keepAll || resp.status >= 200 && resp.status < 500),
+			max: r.maxSize, oneline: r.oneline, limit: r.maxFileSize}
+		if r.maxFileSize > 0 && resp.contentLength > r.maxFileSize {
 			x.drop(pc)
+			return curlErrorResult(newCurlError(curlFileSizeExceeded, "Content-Length above max_file_size"))
+		}
+		if cerr := pc.readBody(resp, &sink); cerr != nil {
+			x.failed(pc, cerr)
 			return curlErrorResult(cerr)
 		}
 		if !resp.reusable() || resp.connClose {
@@ -230,6 +288,10 @@ func (e *Engine) transfer(r *request, rawURL string) *Result {
 		case "auth":
 			continue
 		case "redirect":
+			if r.maxRedirs > 0 && redirects >= r.maxRedirs {
+				return curlErrorResult(newCurlError(curlTooManyRedirects, "maximum redirects followed"))
+			}
+			redirects++
 			nu, cerr := resolveLocation(u, resp.location)
 			if cerr != nil {
 				return curlErrorResult(cerr)
@@ -257,7 +319,11 @@ func (e *Engine) transfer(r *request, rawURL string) *Result {
 			Header:       resp.header,
 			HTTPVersion:  resp.proto,
 		}
-		res.keepBody(sink.buf, r.maxSize, r.oneline)
+		if r.keepAll {
+			res.Body, res.BodyKept = sink.buf, true
+		} else {
+			res.keepBody(sink.buf, r.maxSize, r.oneline)
+		}
 		return res
 	}
 }
@@ -270,7 +336,7 @@ func sameOrigin(a, b *reqURL) bool {
 // conn returns a connection for u: one already used by this transfer, a kept one, or a
 // new one.
 func (x *xfer) conn(u *reqURL, p *proxySpec) (*pconn, *curlError) {
-	key := connKey(u, p)
+	key := x.r.tr.connKey(u, p)
 	for i, pc := range x.conns {
 		if pc.key == key {
 			x.conns = append(x.conns[:i], x.conns[i+1:]...)
@@ -281,10 +347,25 @@ func (x *xfer) conn(u *reqURL, p *proxySpec) (*pconn, *curlError) {
 	if x.r.pool != nil {
 		if pc := x.r.pool.get(key); pc != nil {
 			x.setDeadline(pc)
+			x.use(pc)
 			return pc, nil
 		}
 	}
-	return x.r.tr.dial(u, p, x.deadline, x.r.ua)
+	ctx := x.r.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	pc, cerr := x.r.tr.dial(ctx, u, p, x.deadline, x.r.connectTimeout, x.r.ua)
+	if pc != nil {
+		x.use(pc)
+		if t := x.r.timings; t != nil && t.Connect == 0 {
+			t.Connect = pc.connected.Sub(x.r.timingsFrom)
+			if !pc.handshaken.IsZero() {
+				t.TLS = pc.handshaken.Sub(x.r.timingsFrom)
+			}
+		}
+	}
+	return pc, cerr
 }
 
 func (x *xfer) setDeadline(pc *pconn) {
@@ -305,6 +386,33 @@ func (x *xfer) drop(pc *pconn) {
 	pc.release()
 }
 
+// failed disposes of pc after a failed exchange: an HTTP/2 connection whose stream alone
+// was reset stays usable (curl leaves it intact), anything else is closed.
+func (x *xfer) failed(pc *pconn, cerr *curlError) {
+	if pc.h2 != nil && cerr.code == curlHTTP2StreamError && pc.h2Usable() {
+		for _, c := range x.conns {
+			if c == pc {
+				return
+			}
+		}
+		x.keep(pc)
+		return
+	}
+	x.drop(pc)
+}
+
+// retriable reports whether a failure on a reused connection before any response byte
+// means the connection had died while idle, so that curl retries the request on a new one.
+func retriable(code int, h2 bool) bool {
+	switch code {
+	case curlGotNothing, curlSendError, curlRecvError:
+		return true
+	case curlHTTP2Error, curlPartialFile: // GOAWAY or close of an idle HTTP/2 connection
+		return h2
+	}
+	return false
+}
+
 // finish ends the transfer: with keep_connections its connections are kept for the next
 // call, otherwise they are closed (without any "Connection: close" having been sent).
 func (x *xfer) finish() {
@@ -320,7 +428,8 @@ func (x *xfer) finish() {
 }
 
 // roundTrip sends one request and reads the response head. A kept connection that turns
-// out dead before any response byte is replaced by a new one once, like curl's retry.
+// out dead before any response byte is replaced by a new one once, like curl's retry; so is
+// an HTTP/2 stream the server refused.
 func (x *xfer) roundTrip(u *reqURL, method string, post bool, body []byte, auth *authState, authAllowed, authNeg bool) (*response, *pconn, *curlError) {
 	p, cerr := x.r.tr.proxyFor(u)
 	if cerr != nil {
@@ -352,6 +461,19 @@ func (x *xfer) roundTrip(u *reqURL, method string, post bool, body []byte, auth 
 		if authAllowed {
 			h.auth = auth.header(method, u.target())
 		}
+		if sig := x.r.sigv4; sig != nil && authAllowed {
+			in := *sig
+			in.Method, in.Hostname, in.HostPort, in.Now = method, u.hostname, u.hostPort(), time.Now().UTC()
+			in.Path, in.Query, _ = strings.Cut(u.target(), "?")
+			hdrs, err := SignSigV4(&in)
+			if err != nil {
+				x.keep(pc)
+				return nil, nil, err.(*curlError)
+			}
+			if hdrs != nil {
+				h.auth, h.authLine = hdrs.Authorization, hdrs.Date
+			}
+		}
 		sendBody := body
 		if !post || authNeg {
 			sendBody = nil
@@ -361,11 +483,13 @@ func (x *xfer) roundTrip(u *reqURL, method string, post bool, body []byte, auth 
 		resp, cerr := x.exchange(pc, &h, sendBody)
 		if cerr == nil {
 			x.keep(pc)
+			if t := x.r.timings; t != nil && t.FirstByte == 0 {
+				t.FirstByte = time.Since(x.r.timingsFrom)
+			}
 			return resp, pc, nil
 		}
-		retry := pc.reused && attempt == 0 && x.hc.total == before &&
-			(cerr.code == curlGotNothing || cerr.code == curlSendError || cerr.code == curlRecvError)
-		pc.release()
+		retry := attempt == 0 && x.hc.total == before && (cerr.refused || pc.reused && retriable(cerr.code, pc.h2 != nil))
+		x.failed(pc, cerr)
 		if !retry {
 			return nil, nil, cerr
 		}
@@ -374,6 +498,9 @@ func (x *xfer) roundTrip(u *reqURL, method string, post bool, body []byte, auth 
 
 // exchange writes the request and reads the final response head (1xx skipped).
 func (x *xfer) exchange(pc *pconn, h *reqHead, body []byte) (*response, *curlError) {
+	if pc.h2 != nil {
+		return x.exchangeH2(pc, h, body)
+	}
 	bp := headPool.Get().(*[]byte)
 	b := h.write((*bp)[:0])
 	inline := !h.expect && len(body) <= 64<<10

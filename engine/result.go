@@ -15,8 +15,8 @@ type Result struct {
 	BodyKept     bool   // whether Kamailio would store a body (false for transport errors, 1xx, >=500, -1)
 	ContentType  string // response Content-Type
 	EffectiveURL string
-	Header       []byte  // raw header block of the final response: "Name: value\r\n" lines
-	HTTPVersion  string  // "HTTP/1.1", "HTTP/2.0"
+	Header       []byte  // header block of the final response: "Name: value\r\n" lines (HTTP/2: lower-case names, sorted by name)
+	HTTPVersion  string  // "HTTP/1.1", "HTTP/1.0" or "HTTP/2"
 	Message      string  // human-readable error ("" on success); never contains passwords
 	Refusal      Refusal // why nothing was sent, when Ret is -1
 }

@@ -116,6 +116,7 @@ type tlsParams struct {
 	verifyHost int
 	minV, maxV uint16
 	offerHTTP2 bool
+	clientPair *ClientCert // an in-memory certificate (Halon's tls_client_cert); nil: none
 }
 
 // buildTLS builds the settings for one identity. Failures that libcurl would report at
@@ -157,6 +158,13 @@ func buildTLS(p tlsParams, cas *caCache) *tlsSettings {
 			s.deferredErr = newCurlError(curlSSLCertProblem, "unable to use client certificate: "+err.Error())
 		} else {
 			cfg.Certificates = []tls.Certificate{cert}
+		}
+	}
+	if c := p.clientPair; c != nil && s.deferredErr == nil {
+		if c.SetupError != 0 {
+			s.deferredErr = newCurlError(c.SetupError, "client certificate and private key do not match")
+		} else {
+			cfg.Certificates = []tls.Certificate{c.Certificate}
 		}
 	}
 	if p.ciphers.Set && s.deferredErr == nil {

@@ -1,16 +1,21 @@
 // This file owns connection establishment for one effective identity (TLS settings, proxy,
 // netinterface): the transport built once in New and reused by every request with that
 // identity. It dials TCP (bound to the netinterface address), speaks to an HTTP proxy
-// (CONNECT for https), runs the TLS handshake with libcurl's verification split, and keeps
+// (CONNECT for https), runs the TLS handshake with libcurl's verification split (offering
+// h2 to the origin, never to the proxy; h2.go takes over when it is selected), and keeps
 // the per-connection pool used by keep_connections.
 
 package engine
 
 import (
 	"bufio"
+	"context"
+	"crypto/sha256"
 	"crypto/tls"
+	"encoding/hex"
 	"errors"
 	"net"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -47,6 +52,9 @@ func (id identity) key() string {
 	b.WriteString(strconv.Itoa(id.tls.verifyPeer) + "|" + strconv.Itoa(id.tls.verifyHost) + "|" +
 		strconv.Itoa(int(id.tls.minV)) + "|" + strconv.Itoa(int(id.tls.maxV)) + "|" +
 		strconv.Itoa(id.proxyPort) + "|" + strconv.FormatBool(id.fromEnv) + "|" + strconv.FormatBool(id.tls.offerHTTP2))
+	if c := id.tls.clientPair; c != nil {
+		b.WriteString("|cert:" + c.Identity)
+	}
 	if id.tlsErr != nil {
 		b.WriteString("|tlserr")
 	}
@@ -55,6 +63,12 @@ func (id identity) key() string {
 
 // transport makes connections for one identity.
 type transport struct {
+	// keyPrefix is a digest of the identity. It starts the key of every connection the
+	// transport makes, so that a pool shared by several identities (a background pool)
+	// never hands a connection made with one client certificate, proxy or verification
+	// setting to a request with another.
+	keyPrefix string
+
 	tls       *tlsSettings
 	setoptErr *curlError // returned before anything is sent (43)
 
@@ -242,7 +256,8 @@ func resolveInterface(s string) *ifaceSpec {
 
 // newTransport builds the transport of one identity.
 func newTransport(id identity, cas *caCache) *transport {
-	t := &transport{setoptErr: id.tlsErr, tls: buildTLS(id.tls, cas)}
+	sum := sha256.Sum256([]byte(id.key()))
+	t := &transport{setoptErr: id.tlsErr, tls: buildTLS(id.tls, cas), keyPrefix: hex.EncodeToString(sum[:8]) + "|"}
 	if id.proxy.Set {
 		if id.proxy.Value == "" {
 			t.noProxy = true
@@ -259,14 +274,19 @@ func newTransport(id identity, cas *caCache) *transport {
 	return t
 }
 
-// pconn is one client connection (HTTP/1.1).
+// pconn is one client connection: HTTP/1.1 over conn and br, or HTTP/2 through h2 when
+// the TLS handshake selected "h2" (br is then nil).
 type pconn struct {
 	conn     net.Conn
 	br       *bufio.Reader
+	h2       *http.ClientConn
 	key      string // origin (and proxy) it talks to
 	viaProxy bool   // plain-http request through a proxy: absolute-form targets
 	proxy    *proxySpec
 	reused   bool // taken from a pool: a failure before any response byte is retried
+
+	connected  time.Time // TCP connect done (for timings)
+	handshaken time.Time // TLS handshake with the origin done; zero without TLS
 }
 
 func (pc *pconn) close() { _ = pc.conn.Close() }
@@ -280,8 +300,12 @@ func newPconn(c net.Conn, key string) *pconn {
 	return &pconn{conn: c, br: br, key: key}
 }
 
-// release closes the connection and returns its reader to the pool.
+// release closes the connection (ending the HTTP/2 client's reader) and returns its reader
+// to the pool.
 func (pc *pconn) release() {
+	if pc.h2 != nil {
+		_ = pc.h2.Close()
+	}
 	pc.close()
 	if pc.br != nil {
 		pc.br.Reset(nil)
@@ -293,6 +317,10 @@ func (pc *pconn) release() {
 // alive reports whether an idle pooled connection can be reused: like curl's dead-connection
 // check, a readable idle socket (EOF, or unexpected data) means it is not usable.
 func (pc *pconn) alive() bool {
+	if pc.h2 != nil {
+		// The HTTP/2 client reads the socket all the time and knows its state.
+		return pc.h2Usable()
+	}
 	if pc.br.Buffered() > 0 {
 		return false
 	}
@@ -317,6 +345,11 @@ func (t *transport) proxyFor(u *reqURL) (*proxySpec, *curlError) {
 	return parseProxy(s, 0)
 }
 
+// connKey is the key of the connections of this transport that can carry requests for u.
+func (t *transport) connKey(u *reqURL, p *proxySpec) string {
+	return t.keyPrefix + connKey(u, p)
+}
+
 // connKey identifies the connections that can carry requests for u.
 func connKey(u *reqURL, p *proxySpec) string {
 	if p == nil {
@@ -328,9 +361,20 @@ func connKey(u *reqURL, p *proxySpec) string {
 	return "proxy:" + p.scheme + "://" + p.addr() + "|" + u.originKey()
 }
 
-// dial makes a new connection for u, honouring the total deadline (zero: none).
-func (t *transport) dial(u *reqURL, p *proxySpec, deadline time.Time, ua OptString) (*pconn, *curlError) {
-	d := net.Dialer{Deadline: deadline}
+// defaultConnectTimeout is libcurl's connect timeout when none is set.
+const defaultConnectTimeout = 300 * time.Second
+
+// dial makes a new connection for u, honouring the total deadline (zero: none), the
+// connect timeout (zero: libcurl's 300 s) and ctx, which interrupts it.
+func (t *transport) dial(ctx context.Context, u *reqURL, p *proxySpec, deadline time.Time, connectTimeout time.Duration, ua OptString) (*pconn, *curlError) {
+	if connectTimeout <= 0 {
+		connectTimeout = defaultConnectTimeout
+	}
+	connectBy := time.Now().Add(connectTimeout)
+	if !deadline.IsZero() && deadline.Before(connectBy) {
+		connectBy = deadline
+	}
+	d := net.Dialer{Deadline: connectBy}
 	if t.iface != nil {
 		if t.iface.err != nil {
 			return nil, t.iface.err
@@ -352,15 +396,18 @@ func (t *transport) dial(u *reqURL, p *proxySpec, deadline time.Time, ua OptStri
 	if p != nil {
 		addr = p.addr()
 	}
-	raw, err := d.Dial("tcp", addr)
+	raw, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		code := classify(err, phaseConnect, p != nil)
 		return nil, newCurlError(code, "failed to connect to "+addr+": "+errText(err))
 	}
-	if !deadline.IsZero() {
-		_ = raw.SetDeadline(deadline)
-	}
-	pc := newPconn(raw, connKey(u, p))
+	// The TCP connect is done; what follows (proxy, TLS) is bounded by the connect
+	// timeout too, as in curl, and by the total deadline.
+	_ = raw.SetDeadline(connectBy)
+	stop := context.AfterFunc(ctx, func() { _ = raw.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	pc := newPconn(raw, t.connKey(u, p))
+	pc.connected = time.Now()
 	pc.proxy = p
 	if p != nil && p.scheme == "https" {
 		tc := tls.Client(raw, &tls.Config{ServerName: p.host, NextProtos: []string{"http/1.1"}})
@@ -373,6 +420,7 @@ func (t *transport) dial(u *reqURL, p *proxySpec, deadline time.Time, ua OptStri
 	}
 	if p != nil && u.scheme == "http" {
 		pc.viaProxy = true
+		_ = pc.conn.SetDeadline(deadline)
 		return pc, nil
 	}
 	if p != nil {
@@ -386,7 +434,13 @@ func (t *transport) dial(u *reqURL, p *proxySpec, deadline time.Time, ua OptStri
 			pc.release()
 			return nil, cerr
 		}
+		pc.handshaken = time.Now()
+		if cerr := pc.startH2(u.dialAddr(), deadline); cerr != nil {
+			pc.release()
+			return nil, cerr
+		}
 	}
+	_ = pc.conn.SetDeadline(deadline)
 	return pc, nil
 }
 

@@ -81,6 +81,7 @@ type reqHead struct {
 	target      string // request target (origin- or absolute-form)
 	hostPort    string
 	auth        string // Authorization value or ""
+	authLine    string // a line sent right after Authorization (SigV4's X-Amz-Date), or ""
 	proxyAuth   string
 	proxyConn   bool // Proxy-Connection: Keep-Alive (plain http via proxy)
 	ua          OptString
@@ -122,6 +123,10 @@ func (h *reqHead) write(b []byte) []byte {
 		b = append(b, "Authorization: "...)
 		b = append(b, h.auth...)
 		b = append(b, "\r\n"...)
+		if h.authLine != "" {
+			b = append(b, h.authLine...)
+			b = append(b, "\r\n"...)
+		}
 	}
 	if h.ua.Set && h.ua.Value != "" && !hasCustomHeader(h.custom, "User-Agent") {
 		b = append(b, "User-Agent: "...)
@@ -170,7 +175,7 @@ type headerCounter struct{ total int }
 // response is a parsed response head.
 type response struct {
 	status        int
-	proto         string // "HTTP/1.1"
+	proto         string // "HTTP/1.1", "HTTP/1.0", "HTTP/2"
 	header        []byte // raw header lines of this response, CRLF-terminated, no status line
 	contentType   string
 	hasCT         bool
@@ -181,6 +186,7 @@ type response struct {
 	connClose     bool
 	keepAlive     bool
 	minor         int
+	h2            *h2Stream // HTTP/2: the response stream, open until readBody
 }
 
 // readLine reads one line (with its LF) of at most maxHeaderLine bytes.
@@ -337,6 +343,9 @@ func (r *response) bodyless() bool {
 // reusable reports whether the connection may carry another request after this response
 // (its body having been read completely).
 func (r *response) reusable() bool {
+	if r.h2 != nil {
+		return !r.connClose // set by readBodyH2 from the HTTP/2 connection's state
+	}
 	if r.connClose {
 		return false
 	}
@@ -357,7 +366,17 @@ type bodySink struct {
 	buf     []byte
 	sawLF   bool
 	total   int64 // bytes received (download size)
+	limit   int64 // CURLOPT_MAXFILESIZE; 0: none
 }
+
+// errFileWrite is curl's write-callback abort (23), which Halon's max_file_size check
+// causes when a body without Content-Length grows past the limit.
+func errFileWrite() *curlError {
+	return newCurlError(curlWriteError, "body larger than max_file_size")
+}
+
+// over reports whether the body has grown past the limit.
+func (s *bodySink) over() bool { return s.limit > 0 && s.total > s.limit }
 
 func (s *bodySink) write(p []byte) {
 	s.total += int64(len(p))
@@ -389,6 +408,9 @@ func (s *bodySink) write(p []byte) {
 
 // readBody reads the body framed by resp into sink.
 func (pc *pconn) readBody(resp *response, sink *bodySink) *curlError {
+	if resp.h2 != nil {
+		return pc.readBodyH2(resp, sink)
+	}
 	if resp.bodyless() {
 		return nil
 	}
@@ -408,6 +430,9 @@ func (pc *pconn) readBody(resp *response, sink *bodySink) *curlError {
 		for {
 			p, err := pc.readSome(1 << 62)
 			sink.write(p)
+			if sink.over() {
+				return errFileWrite()
+			}
 			if err != nil {
 				if errors.Is(err, io.EOF) {
 					return nil
@@ -446,6 +471,9 @@ func (pc *pconn) copyN(n int64, sink *bodySink) *curlError {
 			return newCurlError(classify(err, phaseRecvBody, false), "receiving body: "+errText(err))
 		}
 		sink.write(p)
+		if sink.over() {
+			return errFileWrite()
+		}
 		n -= int64(len(p))
 	}
 	return nil

@@ -65,6 +65,7 @@ typedef enum hc_code {
     HC_E_TOO_LARGE = 14,    /* an argument exceeds a documented size limit */
     HC_E_TRANSFER = 15,     /* the transfer failed; curl_code says how */
     HC_E_HTTP = 16,         /* a response arrived; status says which */
+    HC_E_AGAIN = 17,        /* no background result is ready yet */
     HC_LAST
 } hc_code;
 
@@ -86,7 +87,7 @@ typedef struct hc_result {
     const char *effective_url; /* the last URL requested (after redirects), "" if none */
     const char *headers;       /* the final response's header lines, "Name: value\r\n"... */
     size_t headers_len;
-    const char *http_version;  /* "HTTP/1.1", "HTTP/2.0" or "" */
+    const char *http_version;  /* "HTTP/1.1", "HTTP/2" or "" */
     const char *error;         /* a human-readable reason when ret is not an HTTP status;
                                   "" otherwise. Never contains a password. */
 } hc_result;
@@ -212,6 +213,108 @@ int hc_get_redirect(const char *con, hc_result **result);
  * string; never NULL; never free it. Works before hc_init; in a forked child it returns
  * hc_strerror(HC_E_FORKED) instead. Never blocks. Any thread. */
 const char *hc_curlerror(int code);
+
+/* ---- Background requests (Halon http-background) ------------------------------------
+ *
+ * Requests run on named pools defined by "pool" settings ({"id", "max_total", "max_host",
+ * "queue"}) and never block the submitting thread. Each accepted request produces exactly
+ * one result - on a response, a transport error, a timeout, a cancel or the shutdown -
+ * which the host fetches with hc_background_poll on its own thread; hc_background_fd
+ * tells an event loop when to poll. */
+
+/* An accepted background request; never 0. */
+typedef uint64_t hc_request_id;
+
+/* What ended a background request. */
+typedef enum hc_outcome {
+    HC_COMPLETED = 0, /* a response arrived (any status) or the transfer failed */
+    HC_CANCELLED = 1, /* hc_background_cancel stopped it */
+    HC_SHUT_DOWN = 2  /* hc_shutdown's grace period ran out first */
+} hc_outcome;
+
+/* Phases of a request in seconds since its submission; 0 when the phase did not happen
+ * (connect and tls are 0 on a reused connection). */
+typedef struct hc_timings {
+    double queue;      /* waiting for the pool's max_total / max_host limits */
+    double connect;    /* TCP connection established */
+    double tls;        /* TLS handshake done */
+    double first_byte; /* first response byte */
+    double total;      /* result ready */
+} hc_timings;
+
+/* The result of a background request: Halon's {status, content} when a response arrived
+ * (any HTTP status), or {error} with libcurl 7.88.1's curl_easy_strerror text. Allocated
+ * as one block, read-only, released with hc_background_result_free(). Strings are
+ * NUL-terminated and never NULL. Fields may be appended in later versions. */
+typedef struct hc_background_result {
+    hc_request_id id;          /* as returned by hc_background_submit */
+    hc_outcome outcome;
+    int status;                /* HTTP status; 0 when error is set */
+    const char *content;       /* the body (binary; an extra NUL follows it) */
+    size_t content_len;
+    int curl_code;             /* libcurl-compatible code; 0 on success */
+    const char *error;         /* "" on success, else e.g. "Timeout was reached" */
+    const char *detail;        /* more about error, "" if nothing (never a password) */
+    const char *headers;       /* the final response's header lines, "Name: value\r\n"... */
+    size_t headers_len;
+    const char *effective_url; /* the last URL requested (after redirects) */
+    const char *http_version;  /* "HTTP/1.1", "HTTP/2" or "" */
+    hc_timings timings;
+} hc_background_result;
+
+/* hc_background_submit validates a request and queues it on the named pool.
+ *
+ * options is a JSON object with Halon's keys (NULL or "" for none): tls_verify_peer,
+ * tls_verify_host (booleans), tls_client_cert ({"x509", "privatekey", "chain"} as PEM
+ * text), timeout, connect_timeout (seconds, fractions honoured), max_file_size (bytes),
+ * method, proxy, sourceip, username, password, aws_sigv4 (strings), headers (array of
+ * "Name: value"; "Name:" removes a default header, "Name;" sends it empty), redirects
+ * (0 none, N hops, -1 unlimited), encoder ("base64", for post_file), post_file (a path)
+ * and form (multipart fields). body, when not NULL, is a string body of body_len bytes
+ * (binary-safe; POSTed as application/x-www-form-urlencoded unless a header says
+ * otherwise); NULL means no string body. Every input is copied before the call returns.
+ *
+ * Returns HC_OK and the new id in *id; HC_E_NOT_FOUND for an unknown pool ("Missing ID in
+ * configuration"); HC_E_INVALID for a bad argument with Halon's message in errbuf (e.g.
+ * "Bad timeout value"); HC_E_QUEUE_FULL at once when the pool's queue is full;
+ * HC_E_SHUTDOWN after hc_shutdown; HC_E_NOT_INIT; HC_E_FORKED. errbuf (errbuf_len bytes,
+ * may be NULL when errbuf_len is 0) always receives a NUL-terminated message on failure.
+ * Never blocks (a post_file is read by the transfer, not here). Any thread. */
+hc_code hc_background_submit(const char *pool, const char *url, const char *options,
+                             const char *body, size_t body_len, hc_request_id *id,
+                             char *errbuf, size_t errbuf_len);
+
+/* hc_background_poll fetches the next finished result, waiting up to timeout_ms for one
+ * (0: never wait; negative: wait until one arrives). *result receives a result the caller
+ * releases with hc_background_result_free(). Results come in completion order.
+ * Returns HC_OK; HC_E_AGAIN when none arrived in time; HC_E_INVALID (result is NULL);
+ * HC_E_NOT_INIT; HC_E_FORKED. Blocks only for timeout_ms. Any thread; each result is
+ * returned to exactly one caller. */
+hc_code hc_background_poll(int timeout_ms, hc_background_result **result);
+
+/* hc_background_fd stores in *fd a descriptor that is readable while results are waiting
+ * to be polled (level-triggered), for epoll, poll, libevent or asyncio. Poll until
+ * HC_E_AGAIN after it becomes readable. Never read from it or close it.
+ * Returns HC_OK, HC_E_INVALID (fd is NULL), HC_E_NOT_INIT, HC_E_FORKED. Any thread. */
+hc_code hc_background_fd(int *fd);
+
+/* hc_background_cancel stops a request that has not finished yet: its result (outcome
+ * HC_CANCELLED, curl_code 42) is queued at once. Returns HC_OK; HC_E_BAD_HANDLE for an
+ * unknown id or one whose result is already queued; HC_E_NOT_INIT; HC_E_FORKED. Never
+ * blocks. Any thread. */
+hc_code hc_background_cancel(hc_request_id id);
+
+/* hc_shutdown stops accepting background requests, waits up to grace_ms for the accepted
+ * ones to finish, then fails the rest (outcome HC_SHUT_DOWN) and closes the pools' idle
+ * connections. Every accepted request still gets its one result, which
+ * hc_background_poll keeps returning afterwards. Synchronous calls are not affected.
+ * Returns HC_OK, HC_E_NOT_INIT, HC_E_FORKED. Blocks for up to grace_ms plus the time the
+ * stopped transfers take to unwind. Any thread. */
+hc_code hc_shutdown(int grace_ms);
+
+/* hc_background_result_free releases a background result. NULL is ignored. Does not
+ * enter Go. Any thread. */
+void hc_background_result_free(hc_background_result *result);
 
 #ifdef __cplusplus
 }

@@ -74,6 +74,12 @@ static hc_code hc_dl_load_locked(const char *path, char *errbuf, size_t errbuf_l
     HC_DL_SYM(request, "hc_request");
     HC_DL_SYM(get_redirect, "hc_get_redirect");
     HC_DL_SYM(curlerror, "hc_curlerror");
+    HC_DL_SYM(background_submit, "hc_background_submit");
+    HC_DL_SYM(background_poll, "hc_background_poll");
+    HC_DL_SYM(background_fd, "hc_background_fd");
+    HC_DL_SYM(background_cancel, "hc_background_cancel");
+    HC_DL_SYM(shutdown, "hc_shutdown");
+    HC_DL_SYM(background_result_free, "hc_background_result_free");
     if ((t.version_info()->version_num >> 16) != HC_VERSION_MAJOR) {
         hc_dl_err(errbuf, errbuf_len, "libhc: major version differs from hc.h",
                   t.version_info()->version);

@@ -41,6 +41,14 @@ typedef struct hc_api {
                    hc_result **result);
     int (*get_redirect)(const char *con, hc_result **result);
     const char *(*curlerror)(int code);
+    hc_code (*background_submit)(const char *pool, const char *url, const char *options,
+                                 const char *body, size_t body_len, hc_request_id *id,
+                                 char *errbuf, size_t errbuf_len);
+    hc_code (*background_poll)(int timeout_ms, hc_background_result **result);
+    hc_code (*background_fd)(int *fd);
+    hc_code (*background_cancel)(hc_request_id id);
+    hc_code (*shutdown)(int grace_ms);
+    void (*background_result_free)(hc_background_result *result);
 } hc_api;
 
 /* hc_dl_load loads libhc from path (NULL means "libhc.so" from the library search path)

@@ -19,8 +19,9 @@ import json
 import os
 
 __all__ = [
-    "HcError", "Result", "load", "init", "listcon", "counters", "version", "strerror",
-    "curlerror", "http_connect", "query", "client_get", "request", "get_redirect",
+    "HcError", "Result", "BackgroundResult", "Client", "load", "init", "listcon", "counters",
+    "version", "strerror", "curlerror", "http_connect", "query", "client_get", "request",
+    "get_redirect", "submit", "poll", "background_fd", "cancel", "shutdown",
 ]
 
 # hc_code values (include/hc.h); append-only.
@@ -41,6 +42,10 @@ HC_E_MULTI_RUNTIME = 13
 HC_E_TOO_LARGE = 14
 HC_E_TRANSFER = 15
 HC_E_HTTP = 16
+HC_E_AGAIN = 17
+
+# hc_outcome values.
+COMPLETED, CANCELLED, SHUT_DOWN = 0, 1, 2
 
 HC_ERROR_SIZE = 256
 
@@ -84,6 +89,67 @@ class _CCounters(ctypes.Structure):
 class _CVersion(ctypes.Structure):
     _fields_ = [("version_num", ctypes.c_int), ("version", ctypes.c_char_p),
                 ("go_version", ctypes.c_char_p), ("curl_compat", ctypes.c_char_p)]
+
+
+class _CTimings(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_double) for n in ("queue", "connect", "tls", "first_byte", "total")]
+
+
+class _CBackgroundResult(ctypes.Structure):
+    _fields_ = [
+        ("id", ctypes.c_uint64),
+        ("outcome", ctypes.c_int),
+        ("status", ctypes.c_int),
+        ("content", ctypes.c_void_p),
+        ("content_len", ctypes.c_size_t),
+        ("curl_code", ctypes.c_int),
+        ("error", ctypes.c_char_p),
+        ("detail", ctypes.c_char_p),
+        ("headers", ctypes.c_void_p),
+        ("headers_len", ctypes.c_size_t),
+        ("effective_url", ctypes.c_char_p),
+        ("http_version", ctypes.c_char_p),
+        ("timings", _CTimings),
+    ]
+
+
+class BackgroundResult:
+    """The one result of a background request, copied out of C memory.
+
+    Halon's contract: ``status`` and ``content`` (bytes) when a response arrived, whatever
+    its status; otherwise ``error`` (libcurl's text, e.g. "Timeout was reached") with
+    ``curl_code``. ``outcome`` is COMPLETED, CANCELLED or SHUT_DOWN. ``timings`` is a dict
+    of seconds since submission (queue, connect, tls, first_byte, total)."""
+
+    __slots__ = ("id", "outcome", "status", "content", "curl_code", "error", "detail",
+                 "headers", "effective_url", "http_version", "timings")
+
+    def __init__(self, c):
+        self.id = c.id
+        self.outcome = c.outcome
+        self.status = c.status
+        self.content = ctypes.string_at(c.content, c.content_len) if c.content_len else b""
+        self.curl_code = c.curl_code
+        self.error = c.error.decode("utf-8", "replace")
+        self.detail = c.detail.decode("utf-8", "replace")
+        self.headers = ctypes.string_at(c.headers, c.headers_len) if c.headers_len else b""
+        self.effective_url = c.effective_url.decode("utf-8", "replace")
+        self.http_version = c.http_version.decode()
+        t = c.timings
+        self.timings = {"queue": t.queue, "connect": t.connect, "tls": t.tls,
+                        "first_byte": t.first_byte, "total": t.total}
+
+    def as_halon(self):
+        """Halon's shape: {"status", "content"} or {"error"}."""
+        if self.error:
+            return {"error": self.error}
+        return {"status": self.status, "content": self.content}
+
+    def __repr__(self):
+        if self.error:
+            return "<hc.BackgroundResult id=%d error=%r>" % (self.id, self.error)
+        return "<hc.BackgroundResult id=%d status=%d content=%d bytes>" % (
+            self.id, self.status, len(self.content))
 
 
 class Result:
@@ -167,6 +233,12 @@ def _declare(lib):
         "hc_request": (i, [p, p, p, p, res]),
         "hc_get_redirect": (i, [p, res]),
         "hc_curlerror": (p, [i]),
+        "hc_background_submit": (i, [p, p, p, p, sz, ctypes.POINTER(ctypes.c_uint64), ctypes.c_char_p, sz]),
+        "hc_background_poll": (i, [i, ctypes.POINTER(ctypes.POINTER(_CBackgroundResult))]),
+        "hc_background_fd": (i, [ctypes.POINTER(ctypes.c_int)]),
+        "hc_background_cancel": (i, [ctypes.c_uint64]),
+        "hc_shutdown": (i, [i]),
+        "hc_background_result_free": (None, [ctypes.POINTER(_CBackgroundResult)]),
     }
     for name, (restype, argtypes) in sig.items():
         fn = getattr(lib, name)
@@ -278,3 +350,152 @@ def request(method, url, body=None, hdrs=None):
 def get_redirect(con):
     """Kamailio's http_get_redirect: Result.ret is 1 (body = effective URL) or -1."""
     return _call("hc_get_redirect", _bytes(con, "con"))
+
+
+# ---- Background requests -------------------------------------------------------------
+
+def submit(pool, url, options=None, body=None):
+    """Queue a request on a pool (defined by a ``pool`` setting) and return its id at once.
+    ``options`` is a dict (or JSON text) with Halon's keys; ``body`` a str/bytes string body.
+    Raises HcError: HC_E_NOT_FOUND ("Missing ID in configuration"), HC_E_INVALID with
+    Halon's "Bad ... value" message, HC_E_QUEUE_FULL, HC_E_SHUTDOWN."""
+    if options is not None and not isinstance(options, (str, bytes)):
+        options = json.dumps(options)
+    data = _bytes(body, "body")
+    rid = ctypes.c_uint64()
+    buf = ctypes.create_string_buffer(HC_ERROR_SIZE)
+    code = load().hc_background_submit(_bytes(pool, "pool"), _bytes(url, "url"), _bytes(options, "options"),
+                                       data, len(data) if data is not None else 0,
+                                       ctypes.byref(rid), buf, len(buf))
+    if code != HC_OK:
+        raise HcError(code, buf.value.decode("utf-8", "replace") or None)
+    return rid.value
+
+
+def poll(timeout=0.0):
+    """The next finished BackgroundResult, waiting up to ``timeout`` seconds (0: no wait,
+    None: until one arrives), or None."""
+    lib = load()
+    out = ctypes.POINTER(_CBackgroundResult)()
+    ms = -1 if timeout is None else int(timeout * 1000)
+    code = lib.hc_background_poll(ms, ctypes.byref(out))
+    if code == HC_E_AGAIN:
+        return None
+    if code != HC_OK:
+        raise HcError(code)
+    try:
+        return BackgroundResult(out.contents)
+    finally:
+        lib.hc_background_result_free(out)
+
+
+def background_fd():
+    """A descriptor that is readable while results wait (never read or close it)."""
+    fd = ctypes.c_int()
+    code = load().hc_background_fd(ctypes.byref(fd))
+    if code != HC_OK:
+        raise HcError(code)
+    return fd.value
+
+
+def cancel(request_id):
+    """Cancel a request that has not finished; its result (outcome CANCELLED) is queued."""
+    code = load().hc_background_cancel(request_id)
+    if code != HC_OK:
+        raise HcError(code)
+
+
+def shutdown(grace=5.0):
+    """Stop accepting background requests, wait up to ``grace`` seconds, fail the rest."""
+    code = load().hc_shutdown(int(grace * 1000))
+    if code != HC_OK:
+        raise HcError(code)
+
+
+class _Dispatch:
+    """Routes results (one process-wide queue) to whoever waits for their id: blocking
+    callers and asyncio futures. Results nobody waits for yet are kept until claimed."""
+
+    def __init__(self):
+        import threading
+        self.lock = threading.Lock()
+        self.unclaimed = {}  # id -> BackgroundResult
+        self.futures = {}    # id -> asyncio.Future
+        self.readers = set()  # event loops with our fd registered
+
+    def deliver(self, r):
+        with self.lock:
+            fut = self.futures.pop(r.id, None)
+            if fut is None:
+                self.unclaimed[r.id] = r
+                return
+        loop = fut.get_loop()
+        loop.call_soon_threadsafe(lambda: fut.done() or fut.set_result(r))
+
+    def drain(self):
+        while True:
+            r = poll(0)
+            if r is None:
+                return
+            self.deliver(r)
+
+    def claim(self, rid):
+        with self.lock:
+            return self.unclaimed.pop(rid, None)
+
+    def wait(self, rid, timeout):
+        import time
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            r = self.claim(rid)
+            if r is not None:
+                return r
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if left == 0.0:
+                return None
+            got = poll(0.05 if left is None else min(0.05, left))
+            if got is not None:
+                self.deliver(got)
+
+
+_dispatch = _Dispatch()
+
+
+class Client:
+    """Background requests on one pool.
+
+    ``background()`` submits and waits on the calling thread; ``await fetch()`` submits and
+    waits in an asyncio event loop, woken through ``hc_background_fd`` with
+    ``loop.add_reader`` (no thread per request). Both return a BackgroundResult. Results of
+    requests submitted with ``submit()`` are fetched with ``result()``."""
+
+    def __init__(self, pool="default"):
+        self.pool = pool
+
+    def submit(self, url, options=None, body=None):
+        return submit(self.pool, url, options, body)
+
+    def result(self, request_id, timeout=None):
+        """Wait for the result of a submitted request (None if timeout expires first)."""
+        return _dispatch.wait(request_id, timeout)
+
+    def background(self, url, options=None, body=None, timeout=None):
+        """Submit and wait on this thread for the one result."""
+        return self.result(self.submit(url, options, body), timeout)
+
+    async def fetch(self, url, options=None, body=None):
+        """Submit and await the result in the running asyncio loop."""
+        import asyncio
+        loop = asyncio.get_running_loop()
+        if loop not in _dispatch.readers:
+            loop.add_reader(background_fd(), _dispatch.drain)
+            _dispatch.readers.add(loop)
+        rid = self.submit(url, options, body)
+        fut = loop.create_future()
+        with _dispatch.lock:
+            early = _dispatch.unclaimed.pop(rid, None)
+            if early is None:
+                _dispatch.futures[rid] = fut
+        if early is not None:
+            return early
+        return await fut

@@ -1,0 +1,348 @@
+// This file owns background (asynchronous) requests, Halon http-background's contract
+// with its bugs designed out: named pools whose max_total and max_host limits are both
+// enforced, a bounded queue that refuses instead of blocking the submitter, completions
+// delivered on the host's own thread (Poll) with a descriptor that is readable while
+// results wait (ReadyFD), cancellation, and a shutdown with a grace period. Every accepted
+// request produces exactly one result, whatever ends it: a response, a transport error, a
+// timeout, a cancel or the shutdown. How one request is performed is bgtransfer.go's.
+
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sync/semaphore"
+)
+
+// DefaultQueue is a pool's queue length when its settings give none: the number of
+// requests accepted and not yet finished (waiting or in flight).
+const DefaultQueue = 4096
+
+// Errors of Submit and Cancel. The texts of refused submissions follow Halon where
+// Halon has one.
+var (
+	ErrUnknownPool    = errors.New("Missing ID in configuration")
+	ErrQueueFull      = errors.New("queue full")
+	ErrShuttingDown   = errors.New("shutting down: no new requests are accepted")
+	ErrUnknownRequest = errors.New("unknown or finished request id")
+)
+
+// Outcome says what ended a background request.
+type Outcome int
+
+const (
+	Completed Outcome = iota // a response arrived (any status) or the transfer failed
+	Cancelled                // Cancel was called before it finished
+	ShutDown                 // Shutdown's grace period ran out before it finished
+)
+
+// Timings are measured from the submission; zero when the phase did not happen.
+type Timings struct {
+	Queue     time.Duration // waiting for the pool's max_total/max_host limits
+	Connect   time.Duration // TCP connect done (0 on a reused connection)
+	TLS       time.Duration // TLS handshake done (0 without TLS or on reuse)
+	FirstByte time.Duration // first response byte
+	Total     time.Duration // result ready
+}
+
+// BackgroundResult is the one result of a background request: Halon's {status, content}
+// or {error}, plus what Halon lacks (headers, effective URL, version, timings).
+type BackgroundResult struct {
+	ID           uint64
+	Outcome      Outcome
+	Status       int    // HTTP status of the final response; 0 with Error
+	Content      []byte // the body, binary-safe; nil with Error
+	CurlCode     int    // libcurl-compatible code; 0 on success
+	Error        string // libcurl 7.88.1's curl_easy_strerror text; "" on success
+	Detail       string // more about Error (never a password)
+	Header       []byte // header lines of the final response, "Name: value\r\n"...
+	EffectiveURL string
+	HTTPVersion  string
+	Timings      Timings
+}
+
+// background is the Engine's asynchronous side.
+type background struct {
+	pools map[string]*bgPool
+	done  completions
+
+	mu     sync.Mutex
+	jobs   map[uint64]*job // accepted and not finished
+	closed bool
+	nextID atomic.Uint64
+	active sync.WaitGroup // running job goroutines
+}
+
+// bgPool is one named pool.
+type bgPool struct {
+	cfg   PoolConfig
+	slots *semaphore.Weighted // the queue: accepted and not finished
+	total *semaphore.Weighted // max_total; nil = no limit
+
+	mu    sync.Mutex
+	hosts map[string]*hostSlot // max_host per host:port in use; empty when no limit
+	conns *connPool                      // idle connections of the pool, shared by its requests
+}
+
+// job is one accepted request.
+type job struct {
+	id        uint64
+	pool      *bgPool
+	spec      *BackgroundSpec
+	submitted time.Time
+	ctx       context.Context
+	cancel    context.CancelCauseFunc
+	finished  atomic.Bool // set by the one completion that counts
+}
+
+// Causes given to a job's context, so the transfer can tell why it was stopped.
+var (
+	errCancelled = errors.New("cancelled by hc_background_cancel")
+	errShutdown  = errors.New("failed by hc_shutdown after the grace period")
+)
+
+func newBackground(pools []PoolConfig) (*background, error) {
+	b := &background{pools: make(map[string]*bgPool, len(pools)), jobs: make(map[uint64]*job)}
+	for _, pc := range pools {
+		queue := pc.Queue
+		if queue == 0 {
+			queue = DefaultQueue
+		}
+		p := &bgPool{cfg: pc, slots: semaphore.NewWeighted(int64(queue)),
+			hosts: make(map[string]*hostSlot), conns: &connPool{}}
+		if pc.MaxTotal > 0 {
+			p.total = semaphore.NewWeighted(int64(pc.MaxTotal))
+		}
+		b.pools[pc.ID] = p
+	}
+	if err := b.done.init(); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// SubmitRequest validates a Halon-style request and submits it. The pool is checked
+// before the arguments, as the plugin does, so the first problem is the one reported.
+// An unset url is Halon's missing argument.
+func (e *Engine) SubmitRequest(pool string, url OptString, options, body []byte, bodySet bool) (uint64, error) {
+	if _, ok := e.bg.pools[pool]; !ok {
+		return 0, ErrUnknownPool
+	}
+	if !url.Set {
+		return 0, ErrBadURLParameter
+	}
+	spec, err := ParseBackgroundRequest(url.Value, options, body, bodySet)
+	if err != nil {
+		return 0, err
+	}
+	return e.Submit(pool, spec)
+}
+
+// Submit accepts a request on the named pool and returns its id at once; it never
+// blocks. spec is owned by the engine from here on.
+func (e *Engine) Submit(pool string, spec *BackgroundSpec) (uint64, error) {
+	b := e.bg
+	p, ok := b.pools[pool]
+	if !ok {
+		return 0, ErrUnknownPool
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return 0, ErrShuttingDown
+	}
+	if !p.slots.TryAcquire(1) {
+		return 0, ErrQueueFull
+	}
+	j := &job{id: b.nextID.Add(1), pool: p, spec: spec, submitted: time.Now()}
+	j.ctx, j.cancel = context.WithCancelCause(context.Background())
+	b.jobs[j.id] = j
+	b.active.Add(1)
+	go e.run(j)
+	return j.id, nil
+}
+
+// run performs a job on its own goroutine and delivers its result. A panic in the
+// transfer becomes an error result: it must neither reach the host nor lose the result.
+func (e *Engine) run(j *job) {
+	b := e.bg
+	defer b.active.Done()
+	defer j.pool.slots.Release(1)
+	defer j.cancel(nil)
+	res := func() (res *BackgroundResult) {
+		defer func() {
+			if v := recover(); v != nil {
+				res = errorResult(newCurlError(curlAbortedByCallback, fmt.Sprintf("internal error: %v", v)))
+			}
+		}()
+		return e.perform(j)
+	}()
+	b.complete(j, res, Completed)
+}
+
+// complete delivers res as j's one result; later completions of the same job are
+// dropped. It reports whether res was the one.
+func (b *background) complete(j *job, res *BackgroundResult, how Outcome) bool {
+	if !j.finished.CompareAndSwap(false, true) {
+		return false
+	}
+	res.ID, res.Outcome = j.id, how
+	res.Timings.Total = time.Since(j.submitted)
+	b.mu.Lock()
+	delete(b.jobs, j.id)
+	b.mu.Unlock()
+	b.done.push(res)
+	return true
+}
+
+// Cancel ends a request that has not finished: its result (Outcome Cancelled, curl code
+// 42) is delivered at once and its transfer is stopped.
+func (e *Engine) Cancel(id uint64) error {
+	b := e.bg
+	b.mu.Lock()
+	j, ok := b.jobs[id]
+	b.mu.Unlock()
+	if !ok || !b.complete(j, stopResult(errCancelled), Cancelled) {
+		return ErrUnknownRequest
+	}
+	j.cancel(errCancelled)
+	return nil
+}
+
+// Shutdown stops accepting requests, waits up to grace for the accepted ones to finish,
+// then fails the rest (Outcome ShutDown) and waits for their transfers to stop. Results
+// stay available to Poll. Calling it again only waits again.
+func (e *Engine) Shutdown(grace time.Duration) {
+	b := e.bg
+	b.mu.Lock()
+	b.closed = true
+	b.mu.Unlock()
+	idle := make(chan struct{})
+	go func() { b.active.Wait(); close(idle) }()
+	select {
+	case <-idle:
+	case <-time.After(grace):
+		b.mu.Lock()
+		left := make([]*job, 0, len(b.jobs))
+		for _, j := range b.jobs {
+			left = append(left, j)
+		}
+		b.mu.Unlock()
+		for _, j := range left {
+			b.complete(j, stopResult(errShutdown), ShutDown)
+			j.cancel(errShutdown)
+		}
+		<-idle
+	}
+	for _, p := range b.pools {
+		p.conns.closeAll()
+	}
+}
+
+// Poll returns the next finished result, waiting up to timeout for one (0: do not wait;
+// negative: wait without limit). It returns nil when none arrived in time.
+func (e *Engine) Poll(timeout time.Duration) *BackgroundResult {
+	return e.bg.done.pop(timeout)
+}
+
+// ReadyFD is a descriptor that is readable while results wait to be polled, for epoll,
+// libevent or asyncio. The host must neither read nor close it.
+func (e *Engine) ReadyFD() int { return e.bg.done.readFD }
+
+// Pending is the number of accepted requests without a result yet.
+func (e *Engine) Pending() int {
+	b := e.bg
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.jobs)
+}
+
+// stopResult is the result of a request stopped by a cancel or the shutdown.
+func stopResult(cause error) *BackgroundResult {
+	return errorResult(newCurlError(curlAbortedByCallback, cause.Error()))
+}
+
+// errorResult is Halon's {error} for a curl error.
+func errorResult(ce *curlError) *BackgroundResult {
+	return &BackgroundResult{CurlCode: ce.code, Error: CurlStrerror(ce.code), Detail: ce.msg}
+}
+
+// completions is the queue of finished results plus a pipe that holds one byte exactly
+// while the queue is not empty, so that the read end is level-triggered "readable while
+// results wait" for any event loop.
+type completions struct {
+	mu      sync.Mutex
+	list    []*BackgroundResult
+	head    int
+	arrived chan struct{} // signalled on every push, for blocked pollers
+	readFD  int
+	writeFD int
+}
+
+func (c *completions) init() error {
+	var p [2]int
+	if err := syscall.Pipe2(p[:], syscall.O_NONBLOCK|syscall.O_CLOEXEC); err != nil {
+		return err
+	}
+	c.readFD, c.writeFD = p[0], p[1]
+	c.arrived = make(chan struct{}, 1)
+	return nil
+}
+
+func (c *completions) push(r *BackgroundResult) {
+	c.mu.Lock()
+	if c.head == len(c.list) {
+		_, _ = syscall.Write(c.writeFD, []byte{1}) // empty -> not empty
+	}
+	c.list = append(c.list, r)
+	c.mu.Unlock()
+	select {
+	case c.arrived <- struct{}{}:
+	default:
+	}
+}
+
+func (c *completions) tryPop() *BackgroundResult {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.head == len(c.list) {
+		return nil
+	}
+	r := c.list[c.head]
+	c.list[c.head] = nil
+	c.head++
+	if c.head == len(c.list) { // not empty -> empty
+		var b [1]byte
+		_, _ = syscall.Read(c.readFD, b[:])
+		c.list, c.head = c.list[:0], 0
+	}
+	return r
+}
+
+func (c *completions) pop(timeout time.Duration) *BackgroundResult {
+	if r := c.tryPop(); r != nil || timeout == 0 {
+		return r
+	}
+	var expired <-chan time.Time
+	if timeout > 0 {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		expired = t.C
+	}
+	for {
+		select {
+		case <-c.arrived:
+			if r := c.tryPop(); r != nil {
+				return r
+			}
+		case <-expired:
+			return c.tryPop()
+		}
+	}
+}

@@ -1,0 +1,252 @@
+// This file owns how one background request is performed: Halon's option semantics
+// mapped onto the same transfer as the synchronous calls (request.go: one engine, two
+// front doors), inside its pool's max_total and max_host limits, with the request's own
+// connection identity (TLS options, client certificate, proxy, source address), and with
+// a stop (cancel, shutdown, total timeout) turned into curl's codes.
+
+package engine
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/semaphore"
+)
+
+// perform runs j and returns its result. It never blocks past j's timeout or stop.
+func (e *Engine) perform(j *job) *BackgroundResult {
+	spec := j.spec
+	ctx := j.ctx
+	if spec.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, j.submitted.Add(spec.Timeout))
+		defer cancel()
+	}
+	if spec.URLError != 0 {
+		return errorResult(newCurlError(spec.URLError, "URL rejected: "+spec.URL))
+	}
+	u, cerr := parseCurlURL(spec.URL, parseOptions{})
+	if cerr != nil {
+		return errorResult(cerr)
+	}
+
+	// The limits are waited for inside the timeout, as with curl's pending transfers.
+	release, err := j.pool.acquire(ctx, u.originKey())
+	if err != nil {
+		return errorResult(stopError(ctx))
+	}
+	defer release()
+	timings := Timings{Queue: time.Since(j.submitted)}
+
+	r, cerr := e.backgroundRequest(ctx, j, spec)
+	if cerr != nil {
+		return errorResult(cerr)
+	}
+	r.timings, r.timingsFrom = &timings, j.submitted
+	res := e.transfer(r, spec.URL)
+	if res.CurlCode != 0 {
+		if ctx.Err() != nil {
+			res = curlErrorResult(stopError(ctx)) // the I/O error only reflects the stop
+		}
+		out := errorResult(&curlError{code: res.CurlCode, msg: res.Message})
+		out.Detail = res.Message
+		out.Timings = timings
+		return out
+	}
+	return &BackgroundResult{
+		Status:       res.Status,
+		Content:      res.Body,
+		Header:       res.Header,
+		EffectiveURL: res.EffectiveURL,
+		HTTPVersion:  res.HTTPVersion,
+		Timings:      timings,
+	}
+}
+
+// backgroundRequest translates a spec into the shared transfer's request.
+func (e *Engine) backgroundRequest(ctx context.Context, j *job, spec *BackgroundSpec) (*request, *curlError) {
+	r := &request{
+		method:         spec.Method,
+		custom:         spec.CustomMethod,
+		headers:        spec.Headers,
+		ctx:            ctx,
+		connectTimeout: spec.ConnectTimeout,
+		keepAll:        true,
+		maxFileSize:    spec.MaxFileSize,
+		follow:         spec.Redirects != 0,
+		maxRedirs:      max(spec.Redirects, 0),
+		tr:             e.backgroundTransport(spec),
+		pool:           j.pool.conns,
+	}
+	if d, ok := ctx.Deadline(); ok {
+		r.deadline = d
+	}
+	if spec.Body.Kind != BodyNone {
+		body, ctype, cerr := readBody(spec)
+		if cerr != nil {
+			return nil, cerr
+		}
+		r.post, r.body = true, body
+		if ctype != "" { // multipart: curl's own Content-Type, with the boundary
+			r.headers = append(withoutHeader(spec.Headers, "Content-Type"), "Content-Type: "+ctype)
+		}
+	}
+	if spec.Username.Set {
+		if spec.AWSSigV4.Set {
+			r.sigv4 = &SigV4Input{Param: spec.AWSSigV4.Value, User: spec.Username.Value,
+				Password: spec.Password.Value, Headers: r.headers}
+			if spec.Body.Kind == BodyString {
+				r.sigv4.Payload = spec.Body.Data
+			}
+		} else {
+			r.creds = &credentials{user: spec.Username.Value, pass: spec.Password.Value, set: true, want: AuthBasic}
+		}
+	}
+	return r, nil
+}
+
+// readBody reads the whole body of a spec (files are read now, at transfer time) and
+// returns it with the Content-Type curl would generate for it ("" when the headers
+// decide).
+func readBody(spec *BackgroundSpec) ([]byte, string, *curlError) {
+	br, err := spec.OpenBody()
+	if err != nil {
+		return nil, "", asCurlError(err)
+	}
+	defer br.Close()
+	body := make([]byte, 0, br.Len)
+	buf := bytesWriter{b: body}
+	if _, err := io.Copy(&buf, br); err != nil {
+		return nil, "", asCurlError(err)
+	}
+	return buf.b, br.ContentType, nil
+}
+
+type bytesWriter struct{ b []byte }
+
+func (w *bytesWriter) Write(p []byte) (int, error) { w.b = append(w.b, p...); return len(p), nil }
+
+// asCurlError keeps a curl code carried by err; anything else is curl's read error (26).
+func asCurlError(err error) *curlError {
+	var ce *curlError
+	if errors.As(err, &ce) {
+		return ce
+	}
+	return newCurlError(mimeReadError, err.Error())
+}
+
+// withoutHeader drops the custom entries for name ("Name:..." or "Name;...").
+func withoutHeader(entries []string, name string) []string {
+	out := make([]string, 0, len(entries)+1)
+	for _, h := range entries {
+		if len(h) > len(name) && strings.EqualFold(h[:len(name)], name) && (h[len(name)] == ':' || h[len(name)] == ';') {
+			continue
+		}
+		out = append(out, h)
+	}
+	return out
+}
+
+// backgroundTransport returns the transport of the request's identity, made once and
+// shared by every background request with the same identity.
+func (e *Engine) backgroundTransport(spec *BackgroundSpec) *transport {
+	id := identity{
+		tls: tlsParams{
+			caFile:     e.cfg.CACert,
+			verifyPeer: boolInt(spec.VerifyPeer),
+			verifyHost: 2 * boolInt(spec.VerifyHost),
+			offerHTTP2: true,
+			clientPair: spec.ClientCert,
+		},
+		proxy:   spec.Proxy,
+		iface:   spec.SourceIP,
+		fromEnv: e.cfg.ProxyFromEnv,
+	}
+	key := id.key()
+	if t, ok := e.bgTransports.Load(key); ok {
+		return t.(*transport)
+	}
+	t, _ := e.bgTransports.LoadOrStore(key, newTransport(id, e.cas))
+	return t.(*transport)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// stopError is the curl error of a transfer stopped by its context: 28 when the total
+// timeout expired, 42 when it was cancelled or shut down.
+func stopError(ctx context.Context) *curlError {
+	cause := context.Cause(ctx)
+	if errors.Is(cause, context.DeadlineExceeded) {
+		return newCurlError(curlTimeout, "timeout reached")
+	}
+	if cause == nil {
+		cause = ctx.Err()
+	}
+	return newCurlError(curlAbortedByCallback, cause.Error())
+}
+
+// acquire waits for the pool's limits for one connection to host (host:port): its
+// max_host slot first, then a max_total slot, so that a busy host never holds a slot
+// that requests to other hosts could use. release gives both back.
+func (p *bgPool) acquire(ctx context.Context, host string) (release func(), err error) {
+	var hs *hostSlot
+	if p.cfg.MaxHost > 0 {
+		hs = p.hostSlot(host)
+		if err := hs.sem.Acquire(ctx, 1); err != nil {
+			p.dropHost(host, hs)
+			return nil, err
+		}
+	}
+	if p.total != nil {
+		if err := p.total.Acquire(ctx, 1); err != nil {
+			if hs != nil {
+				hs.sem.Release(1)
+				p.dropHost(host, hs)
+			}
+			return nil, err
+		}
+	}
+	return func() {
+		if p.total != nil {
+			p.total.Release(1)
+		}
+		if hs != nil {
+			hs.sem.Release(1)
+			p.dropHost(host, hs)
+		}
+	}, nil
+}
+
+// hostSlot is the max_host limit of one host:port, kept while requests use it.
+type hostSlot struct {
+	sem   *semaphore.Weighted
+	users int
+}
+
+func (p *bgPool) hostSlot(host string) *hostSlot {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	hs := p.hosts[host]
+	if hs == nil {
+		hs = &hostSlot{sem: semaphore.NewWeighted(int64(p.cfg.MaxHost))}
+		p.hosts[host] = hs
+	}
+	hs.users++
+	return hs
+}
+
+func (p *bgPool) dropHost(host string, hs *hostSlot) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if hs.users--; hs.users == 0 {
+		delete(p.hosts, host)
+	}
+}

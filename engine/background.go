@@ -87,7 +87,7 @@ type bgPool struct {
 
 	mu    sync.Mutex
 	hosts map[string]*hostSlot // max_host per host:port in use; empty when no limit
-	conns *connPool                      // idle connections of the pool, shared by its requests
+	conns *connPool            // idle connections of the pool, shared by its requests
 }
 
 // job is one accepted request.

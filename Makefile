@@ -35,11 +35,15 @@ $(LIB): $(GO_SRC)
 	@rm -f $(BUILD)/libhc.h  # cgo's generated header is not the API: include/hc.h is
 
 # ---- C programs -------------------------------------------------------------------------
-C_TESTS := $(CT)/api_test $(CT)/fork_test $(CT)/dl_test $(CT)/hcinit
+C_TESTS := $(CT)/api_test $(CT)/bg_test $(CT)/fork_test $(CT)/dl_test $(CT)/hcinit
 
-$(CT)/api_test: ctest/api_test.c ctest/check.h include/hc.h $(LIB)
+$(CT)/api_test: ctest/api_test.c ctest/testserver.c ctest/check.h include/hc.h $(LIB)
 	@mkdir -p $(CT)
-	gcc $(CFLAGS_T) -o $@ $< $(LINK_HC)
+	gcc $(CFLAGS_T) -o $@ $< ctest/testserver.c $(LINK_HC)
+
+$(CT)/bg_test: ctest/bg_test.c ctest/testserver.c ctest/check.h include/hc.h $(LIB)
+	@mkdir -p $(CT)
+	gcc $(CFLAGS_T) -o $@ $< ctest/testserver.c $(LINK_HC)
 
 $(CT)/fork_test: ctest/fork_test.c ctest/check.h include/hc.h $(LIB)
 	@mkdir -p $(CT)
@@ -72,11 +76,13 @@ ctest: $(LIB) $(C_TESTS)
 	g++ -x c++ -std=c++11 -Wall -Wextra -Werror -Iinclude -o $(CT)/header_cxx ctest/header_test.c $(LINK_HC)
 	$(CT)/header_c && $(CT)/header_cxx
 	timeout 120 $(CT)/api_test
+	timeout 120 $(CT)/bg_test
 	timeout 60 $(CT)/fork_test
 	timeout 60 $(CT)/dl_test $(CURDIR)/$(LIB)
 
-valgrind: $(LIB) $(CT)/api_test
+valgrind: $(LIB) $(CT)/api_test $(CT)/bg_test
 	timeout 600 $(VALGRIND) $(CT)/api_test
+	timeout 600 $(VALGRIND) $(CT)/bg_test
 
 pytest: $(LIB) $(CT)/hcinit
 	$(PYTEST_ENV) HC_CTEST_BIN=$(CURDIR)/$(CT) timeout 600 python3 -m unittest discover -s bindings/python/tests -t bindings/python -v

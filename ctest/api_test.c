@@ -5,118 +5,14 @@
  * on 127.0.0.1, including 32 host threads sharing one kept connection. Everything that is
  * allocated is freed, so that valgrind can report any leak as definite.
  */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "check.h"
 #include "hc.h"
-
-/* ---- A tiny HTTP/1.1 server (keep-alive, Content-Length bodies only) ---------------- */
-
-static int server_fd;
-static int server_port;
-
-static void send_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w <= 0)
-            return;
-        p += w;
-        n -= (size_t)w;
-    }
-}
-
-static void respond(int fd, int status, const char *body, size_t len)
-{
-    char head[256];
-    int n = snprintf(head, sizeof head,
-                     "HTTP/1.1 %d X\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n\r\n",
-                     status, len);
-    send_all(fd, head, (size_t)n);
-    send_all(fd, body, len);
-}
-
-static void *serve_conn(void *arg)
-{
-    int fd = (int)(intptr_t)arg;
-    static char big[100000];
-    char buf[65536];
-    size_t have = 0;
-    memset(big, 'b', sizeof big);
-    for (;;) {
-        char *end;
-        while ((end = memmem(buf, have, "\r\n\r\n", 4)) == NULL) {
-            ssize_t r = read(fd, buf + have, sizeof buf - have);
-            if (r <= 0)
-                goto out;
-            have += (size_t)r;
-        }
-        size_t head_len = (size_t)(end - buf) + 4, body_len = 0;
-        char *cl = memmem(buf, head_len, "Content-Length: ", 16);
-        if (cl != NULL)
-            body_len = strtoul(cl + 16, NULL, 10);
-        while (have < head_len + body_len) {
-            ssize_t r = read(fd, buf + have, sizeof buf - have);
-            if (r <= 0)
-                goto out;
-            have += (size_t)r;
-        }
-        char line[512] = "", path[256] = "";
-        char *eol = memchr(buf, '\r', head_len);
-        size_t line_len = eol != NULL ? (size_t)(eol - buf) : 0;
-        memcpy(line, buf, line_len < sizeof line - 1 ? line_len : sizeof line - 1);
-        sscanf(line, "%*s %255s", path);
-        if (strstr(path, "/echo") != NULL)
-            respond(fd, 200, buf + head_len, body_len);
-        else if (strstr(path, "/big") != NULL)
-            respond(fd, 200, big, sizeof big);
-        else if (strstr(path, "/fail") != NULL)
-            respond(fd, 500, "boom", 4);
-        else
-            respond(fd, 200, "hello\nworld", 11);
-        memmove(buf, buf + head_len + body_len, have - head_len - body_len);
-        have -= head_len + body_len;
-    }
-out:
-    close(fd);
-    return NULL;
-}
-
-static void *serve(void *unused)
-{
-    (void)unused;
-    for (;;) {
-        int fd = accept(server_fd, NULL, NULL);
-        if (fd < 0)
-            return NULL;
-        pthread_t t;
-        pthread_create(&t, NULL, serve_conn, (void *)(intptr_t)fd);
-        pthread_detach(t);
-    }
-}
-
-static void start_server(void)
-{
-    struct sockaddr_in a = {0};
-    socklen_t len = sizeof a;
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    server_fd = socket(AF_INET, SOCK_STREAM, 0);
-    bind(server_fd, (struct sockaddr *)&a, sizeof a);
-    listen(server_fd, 128);
-    getsockname(server_fd, (struct sockaddr *)&a, &len);
-    server_port = ntohs(a.sin_port);
-    pthread_t t;
-    pthread_create(&t, NULL, serve, NULL);
-    pthread_detach(t);
-}
+#include "testserver.h"
 
 /* ---- Tests ---------------------------------------------------------------------------- */
 
@@ -175,7 +71,7 @@ static void test_init_ok(void)
              "httpcon = secret=>http://user:pa55word@127.0.0.1:%d/api\n"
              "httpcon = dead=>http://127.0.0.1:1;failover=c1\n"
              "httpcon = refused=>http://127.0.0.1:1\n",
-             server_port, server_port);
+             test_server_port, test_server_port);
     hc_code c = hc_init(settings, err, sizeof err);
     CHECK(c == HC_OK, "hc_init: %s (%s)", hc_strerror(c), err);
     CHECK(hc_init(settings, err, sizeof err) == HC_E_ALREADY_INIT, "second hc_init");
@@ -263,7 +159,7 @@ static void test_requests(void)
         CHECK(r->status == 200 && r->code == HC_OK && r->body_kept == 1, "status fields");
         CHECK(r->body_len == 11 && memcmp(r->body, "hello\nworld", 11) == 0 && r->body[11] == 0, "body");
         CHECK(strcmp(r->content_type, "text/plain") == 0, "content type %s", r->content_type);
-        snprintf(url, sizeof url, "http://127.0.0.1:%d/hello", server_port);
+        snprintf(url, sizeof url, "http://127.0.0.1:%d/hello", test_server_port);
         CHECK(strcmp(r->effective_url, url) == 0, "effective url %s", r->effective_url);
         CHECK(strstr(r->headers, "Content-Length: 11\r\n") != NULL, "headers %s", r->headers);
         CHECK(strcmp(r->http_version, "HTTP/1.1") == 0, "version %s", r->http_version);
@@ -288,11 +184,11 @@ static void test_requests(void)
 
     /* the failover's attempt ran on c1 last, so c1 remembers its URL */
     CHECK(hc_get_redirect("c1", &r) == 1 && r->code == HC_OK, "redirect");
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/hello", server_port);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/hello", test_server_port);
     CHECK(r && strcmp(r->body, url) == 0, "last effective url %s", r ? r->body : "");
     hc_result_free(r);
 
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/q", server_port);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/q", test_server_port);
     CHECK(hc_query(url, NULL, NULL, &r) == 200, "query");
     CHECK(r && r->body_len == 5 && memcmp(r->body, "hello", 5) == 0, "first line");
     hc_result_free(r);
@@ -335,7 +231,7 @@ static void test_threads(void)
 
 int main(void)
 {
-    start_server();
+    test_server_start();
     test_before_init();
     test_init_errors();
     test_init_ok();

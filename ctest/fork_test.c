@@ -47,6 +47,14 @@ static int child(void)
     bad |= hc_request("GET", "http://127.0.0.1:1/", NULL, NULL, NULL) != -1;
     bad |= hc_get_redirect("c1", NULL) != -1;
     bad |= strcmp(hc_curlerror(7), hc_strerror(HC_E_FORKED)) != 0;
+    hc_request_id id;
+    hc_background_result *br = NULL;
+    int fd;
+    bad |= hc_background_submit("p", "http://127.0.0.1:1/", NULL, NULL, 0, &id, err, sizeof err) != HC_E_FORKED;
+    bad |= hc_background_poll(-1, &br) != HC_E_FORKED; /* would wait forever if it entered Go */
+    bad |= hc_background_fd(&fd) != HC_E_FORKED;
+    bad |= hc_background_cancel(1) != HC_E_FORKED;
+    bad |= hc_shutdown(1000) != HC_E_FORKED;
     double elapsed = now_ms() - t0;
     if (elapsed > 100)
         bad |= 2;

@@ -35,6 +35,18 @@ int main(void)
     bad |= hc_get_redirect("c", NULL) != -1;
     bad |= strcmp(hc_curlerror(7), "Couldn't connect to server") != 0;
     hc_free(json);
+    hc_request_id id = 0;
+    hc_background_result *br = NULL;
+    int fd = -1;
+    hc_outcome outcome = HC_COMPLETED;
+    hc_timings timings = {0, 0, 0, 0, 0};
+    bad |= hc_background_submit("p", "http://127.0.0.1:9/", "{}", "b", 1, &id, err, sizeof err) != HC_E_NOT_INIT;
+    bad |= hc_background_poll(0, &br) != HC_E_NOT_INIT;
+    bad |= hc_background_fd(&fd) != HC_E_NOT_INIT;
+    bad |= hc_background_cancel(id) != HC_E_NOT_INIT;
+    bad |= hc_shutdown(0) != HC_E_NOT_INIT;
+    bad |= outcome != HC_COMPLETED || HC_CANCELLED == HC_SHUT_DOWN || timings.total != 0;
+    hc_background_result_free(br);
     bad |= hc_init("# no settings\n", err, sizeof err) != HC_OK;
     bad |= hc_init("", err, sizeof err) != HC_E_ALREADY_INIT;
     printf("header_test (%s, %s): %s\n",

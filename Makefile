@@ -61,6 +61,9 @@ $(CT)/dl_test: ctest/dl_test.c ctest/check.h bindings/c/hc_dl.c bindings/c/hc_dl
 $(BUILD)/demo: examples/demo.c include/hc.h $(LIB)
 	gcc $(CFLAGS_T) -o $@ $< $(LINK_HC)
 
+$(BUILD)/epoll: examples/epoll.c include/hc.h $(LIB)
+	gcc $(CFLAGS_T) -o $@ $< $(LINK_HC)
+
 # ---- Tests ------------------------------------------------------------------------------
 test: deps vet gotest ctest valgrind pytest oracle halon-oracle
 
@@ -70,7 +73,7 @@ vet:
 gotest:
 	$(GO) test -race -count=1 ./...
 
-ctest: $(LIB) $(C_TESTS)
+ctest: $(LIB) $(C_TESTS) $(BUILD)/epoll
 	ctest/symbols.sh $(LIB) libhc.map include/hc.h
 	gcc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude -o $(CT)/header_c ctest/header_test.c $(LINK_HC)
 	g++ -x c++ -std=c++11 -Wall -Wextra -Werror -Iinclude -o $(CT)/header_cxx ctest/header_test.c $(LINK_HC)
@@ -79,6 +82,7 @@ ctest: $(LIB) $(C_TESTS)
 	timeout 120 $(CT)/bg_test
 	timeout 60 $(CT)/fork_test
 	timeout 60 $(CT)/dl_test $(CURDIR)/$(LIB)
+	timeout 120 examples/run_demo.sh $(CURDIR)/$(BUILD)/epoll
 
 valgrind: $(LIB) $(CT)/api_test $(CT)/bg_test
 	timeout 600 $(VALGRIND) $(CT)/api_test

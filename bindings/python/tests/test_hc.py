@@ -26,7 +26,7 @@ CTEST_BIN = os.environ.get("HC_CTEST_BIN", os.path.join(PKG_ROOT, "..", "..", "b
 def run_isolated(body, timeout=60):
     """Run Python code in a new interpreter with the binding importable; return its
     stdout parsed as JSON (the code prints one JSON document)."""
-    code = "import hc, json, os, sys\n" + textwrap.dedent(body)
+    code = "import hc, json, os, sys, time\n" + textwrap.dedent(body)
     env = dict(os.environ, PYTHONPATH=PKG_ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                        timeout=timeout, env=env)

@@ -36,7 +36,9 @@ func (e *Engine) perform(j *job) *BackgroundResult {
 	// The limits are waited for inside the timeout, as with curl's pending transfers.
 	release, err := j.pool.acquire(ctx, u.originKey())
 	if err != nil {
-		return errorResult(stopError(ctx))
+		out := errorResult(stopError(ctx))
+		out.Timings.Queue = time.Since(j.submitted) // it was stopped while waiting
+		return out
 	}
 	defer release()
 	timings := Timings{Queue: time.Since(j.submitted)}

@@ -236,8 +236,13 @@ func (e *Engine) transfer(r *request, rawURL string) *Result {
 	defer x.finish()
 	if r.ctx != nil {
 		// A cancel or shutdown must stop I/O that no deadline would end soon.
-		stop := context.AfterFunc(r.ctx, x.interrupt)
-		defer stop()
+		interrupted := make(chan struct{})
+		stop := context.AfterFunc(r.ctx, func() { x.interrupt(); close(interrupted) })
+		defer func() {
+			if !stop() {
+				<-interrupted // a started interrupt must not reach connections finish pools
+			}
+		}()
 	}
 
 	var creds credentials

@@ -404,8 +404,13 @@ func (t *transport) dial(ctx context.Context, u *reqURL, p *proxySpec, deadline 
 	// The TCP connect is done; what follows (proxy, TLS) is bounded by the connect
 	// timeout too, as in curl, and by the total deadline.
 	_ = raw.SetDeadline(connectBy)
-	stop := context.AfterFunc(ctx, func() { _ = raw.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
+	interrupted := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() { _ = raw.SetDeadline(time.Unix(1, 0)); close(interrupted) })
+	defer func() {
+		if !stop() {
+			<-interrupted // a started interrupt must not reach a connection once it is pooled
+		}
+	}()
 	pc := newPconn(raw, t.connKey(u, p))
 	pc.connected = time.Now()
 	pc.proxy = p

@@ -101,13 +101,27 @@ int hc__copy_text(char *buf, size_t buf_len, const char *text, size_t text_len)
     return n < text_len;
 }
 
-static char *hc_put(char *dst, const char **field, const char *src, size_t len)
+/* hc_pack allocates one block holding a head of head_size bytes (the result struct)
+ * followed by n strings, each copied from src[i] (len[i] bytes, NULL when 0) and ended by
+ * a NUL; dst[i] receives each copy's address. One block, so one free() releases it all. */
+static void *hc_pack(size_t head_size, size_t n, const char **const dst[], const char *const src[],
+                     const size_t len[])
 {
-    *field = dst;
-    if (len > 0)
-        memcpy(dst, src, len);
-    dst[len] = '\0';
-    return dst + len + 1;
+    size_t total = head_size + n;
+    for (size_t i = 0; i < n; i++)
+        total += len[i];
+    char *block = malloc(total);
+    if (block == NULL)
+        return NULL;
+    char *p = block + head_size;
+    for (size_t i = 0; i < n; i++) {
+        *dst[i] = p;
+        if (len[i] > 0)
+            memcpy(p, src[i], len[i]);
+        p[len[i]] = '\0';
+        p += len[i] + 1;
+    }
+    return block;
 }
 
 hc_result *hc__result_new(int ret, int code, int status, int curl_code, int body_kept,
@@ -118,25 +132,23 @@ hc_result *hc__result_new(int ret, int code, int status, int curl_code, int body
                           const char *http_version, size_t http_version_len,
                           const char *error, size_t error_len)
 {
-    size_t total = sizeof(hc_result) + body_len + content_type_len + effective_url_len +
-                   headers_len + http_version_len + error_len + 6;
-    hc_result *r = malloc(total);
+    hc_result tmp;
+    const char **const dst[] = {&tmp.body, &tmp.content_type, &tmp.effective_url, &tmp.headers,
+                                &tmp.http_version, &tmp.error};
+    const char *const src[] = {body, content_type, effective_url, headers, http_version, error};
+    const size_t len[] = {body_len, content_type_len, effective_url_len, headers_len, http_version_len,
+                          error_len};
+    hc_result *r = hc_pack(sizeof *r, 6, dst, src, len);
     if (r == NULL)
         return NULL;
-    r->ret = ret;
-    r->code = (hc_code)code;
-    r->status = status;
-    r->curl_code = curl_code;
-    r->body_kept = body_kept;
-    r->body_len = body_len;
-    r->headers_len = headers_len;
-    char *p = (char *)(r + 1);
-    p = hc_put(p, &r->body, body, body_len);
-    p = hc_put(p, &r->content_type, content_type, content_type_len);
-    p = hc_put(p, &r->effective_url, effective_url, effective_url_len);
-    p = hc_put(p, &r->headers, headers, headers_len);
-    p = hc_put(p, &r->http_version, http_version, http_version_len);
-    hc_put(p, &r->error, error, error_len);
+    tmp.ret = ret;
+    tmp.code = (hc_code)code;
+    tmp.status = status;
+    tmp.curl_code = curl_code;
+    tmp.body_kept = body_kept;
+    tmp.body_len = body_len;
+    tmp.headers_len = headers_len;
+    *r = tmp;
     return r;
 }
 
@@ -317,28 +329,25 @@ hc_background_result *hc__background_result_new(uint64_t id, int outcome, int st
                                                 const char *version, size_t version_len,
                                                 const double *timings)
 {
-    size_t total = sizeof(hc_background_result) + content_len + error_len + detail_len +
-                   headers_len + url_len + version_len + 6;
-    hc_background_result *r = malloc(total);
+    hc_background_result tmp;
+    const char **const dst[] = {&tmp.content, &tmp.error, &tmp.detail, &tmp.headers, &tmp.effective_url,
+                                &tmp.http_version};
+    const char *const src[] = {content, error, detail, headers, url, version};
+    const size_t len[] = {content_len, error_len, detail_len, headers_len, url_len, version_len};
+    hc_background_result *r = hc_pack(sizeof *r, 6, dst, src, len);
     if (r == NULL)
         return NULL;
-    r->id = id;
-    r->outcome = (hc_outcome)outcome;
-    r->status = status;
-    r->curl_code = curl_code;
-    r->content_len = content_len;
-    r->headers_len = headers_len;
-    r->timings.queue = timings[0];
-    r->timings.connect = timings[1];
-    r->timings.tls = timings[2];
-    r->timings.first_byte = timings[3];
-    r->timings.total = timings[4];
-    char *p = (char *)(r + 1);
-    p = hc_put(p, &r->content, content, content_len);
-    p = hc_put(p, &r->error, error, error_len);
-    p = hc_put(p, &r->detail, detail, detail_len);
-    p = hc_put(p, &r->headers, headers, headers_len);
-    p = hc_put(p, &r->effective_url, url, url_len);
-    hc_put(p, &r->http_version, version, version_len);
+    tmp.id = id;
+    tmp.outcome = (hc_outcome)outcome;
+    tmp.status = status;
+    tmp.curl_code = curl_code;
+    tmp.content_len = content_len;
+    tmp.headers_len = headers_len;
+    tmp.timings.queue = timings[0];
+    tmp.timings.connect = timings[1];
+    tmp.timings.tls = timings[2];
+    tmp.timings.first_byte = timings[3];
+    tmp.timings.total = timings[4];
+    *r = tmp;
     return r;
 }

@@ -37,45 +37,39 @@ func hcgo_init(settings *C.char, errbuf *C.char, errlen C.size_t) (code C.int) {
 }
 
 //export hcgo_listcon
-func hcgo_listcon(out **C.char, outLen *C.size_t) (code C.int) {
-	defer recoverCode(&code, nil)
-	if out == nil {
-		return C.HC_E_INVALID
-	}
-	lib, c := loaded()
-	if c != C.HC_OK {
-		return c
-	}
-	text, err := lib.cfg.ListconJSON()
-	if err != nil {
-		return C.HC_E_INTERNAL
-	}
-	p := C.CBytes(append(text, 0))
-	if p == nil {
-		return C.HC_E_NOMEM
-	}
-	*out = (*C.char)(p)
-	if outLen != nil {
-		*outLen = C.size_t(len(text))
-	}
-	return C.HC_OK
+func hcgo_listcon(out **C.char, outLen *C.size_t) C.int {
+	return withLibrary(func(lib *library) C.int {
+		if out == nil {
+			return C.HC_E_INVALID
+		}
+		text, err := lib.cfg.ListconJSON()
+		if err != nil {
+			return C.HC_E_INTERNAL
+		}
+		p := C.CBytes(append(text, 0))
+		if p == nil {
+			return C.HC_E_NOMEM
+		}
+		*out = (*C.char)(p)
+		if outLen != nil {
+			*outLen = C.size_t(len(text))
+		}
+		return C.HC_OK
+	})
 }
 
 //export hcgo_get_counters
-func hcgo_get_counters(out *C.hc_counters) (code C.int) {
-	defer recoverCode(&code, nil)
-	if out == nil {
-		return C.HC_E_INVALID
-	}
-	lib, c := loaded()
-	if c != C.HC_OK {
-		return c
-	}
-	connections, connok, connfail := lib.eng.Counters()
-	out.connections = C.uint64_t(connections)
-	out.connok = C.uint64_t(connok)
-	out.connfail = C.uint64_t(connfail)
-	return C.HC_OK
+func hcgo_get_counters(out *C.hc_counters) C.int {
+	return withLibrary(func(lib *library) C.int {
+		if out == nil {
+			return C.HC_E_INVALID
+		}
+		connections, connok, connfail := lib.eng.Counters()
+		out.connections = C.uint64_t(connections)
+		out.connok = C.uint64_t(connok)
+		out.connfail = C.uint64_t(connfail)
+		return C.HC_OK
+	})
 }
 
 //export hcgo_http_connect
@@ -158,61 +152,49 @@ func hcgo_background_submit(pool, url, options, body *C.char, bodyLen C.size_t, 
 }
 
 //export hcgo_background_poll
-func hcgo_background_poll(timeoutMs C.int, result **C.hc_background_result) (code C.int) {
-	defer recoverCode(&code, nil)
-	if result == nil {
-		return C.HC_E_INVALID
-	}
-	lib, c := loaded()
-	if c != C.HC_OK {
-		return c
-	}
-	r := lib.eng.Poll(time.Duration(timeoutMs) * time.Millisecond)
-	if r == nil {
-		return C.HC_E_AGAIN
-	}
-	if *result = newCBackgroundResult(r); *result == nil {
-		return C.HC_E_NOMEM
-	}
-	return C.HC_OK
+func hcgo_background_poll(timeoutMs C.int, result **C.hc_background_result) C.int {
+	return withLibrary(func(lib *library) C.int {
+		if result == nil {
+			return C.HC_E_INVALID
+		}
+		r := lib.eng.Poll(time.Duration(timeoutMs) * time.Millisecond)
+		if r == nil {
+			return C.HC_E_AGAIN
+		}
+		if *result = newCBackgroundResult(r); *result == nil {
+			return C.HC_E_NOMEM
+		}
+		return C.HC_OK
+	})
 }
 
 //export hcgo_background_fd
-func hcgo_background_fd(fd *C.int) (code C.int) {
-	defer recoverCode(&code, nil)
-	if fd == nil {
-		return C.HC_E_INVALID
-	}
-	lib, c := loaded()
-	if c != C.HC_OK {
-		return c
-	}
-	*fd = C.int(lib.eng.ReadyFD())
-	return C.HC_OK
+func hcgo_background_fd(fd *C.int) C.int {
+	return withLibrary(func(lib *library) C.int {
+		if fd == nil {
+			return C.HC_E_INVALID
+		}
+		*fd = C.int(lib.eng.ReadyFD())
+		return C.HC_OK
+	})
 }
 
 //export hcgo_background_cancel
-func hcgo_background_cancel(id C.hc_request_id) (code C.int) {
-	defer recoverCode(&code, nil)
-	lib, c := loaded()
-	if c != C.HC_OK {
-		return c
-	}
-	if lib.eng.Cancel(uint64(id)) != nil {
-		return C.HC_E_BAD_HANDLE
-	}
-	return C.HC_OK
+func hcgo_background_cancel(id C.hc_request_id) C.int {
+	return withLibrary(func(lib *library) C.int {
+		if lib.eng.Cancel(uint64(id)) != nil {
+			return C.HC_E_BAD_HANDLE
+		}
+		return C.HC_OK
+	})
 }
 
 //export hcgo_shutdown
-func hcgo_shutdown(graceMs C.int) (code C.int) {
-	defer recoverCode(&code, nil)
-	lib, c := loaded()
-	if c != C.HC_OK {
-		return c
-	}
-	lib.eng.Shutdown(time.Duration(max(graceMs, 0)) * time.Millisecond)
-	return C.HC_OK
+func hcgo_shutdown(graceMs C.int) C.int {
+	return withLibrary(func(lib *library) C.int {
+		lib.eng.Shutdown(time.Duration(max(graceMs, 0)) * time.Millisecond)
+		return C.HC_OK
+	})
 }
 
 //export hcgo_curlerror
@@ -230,6 +212,17 @@ func request(result **C.hc_result, fn func(*engine.Engine) *engine.Result) (ret 
 		return failResult(result, c, "")
 	}
 	return putResult(result, fn(lib.eng))
+}
+
+// withLibrary runs fn on the initialised library and returns its hc_code; a panic
+// becomes HC_E_INTERNAL.
+func withLibrary(fn func(*library) C.int) (code C.int) {
+	defer recoverCode(&code, nil)
+	lib, c := loaded()
+	if c != C.HC_OK {
+		return c
+	}
+	return fn(lib)
 }
 
 // refused is the -1 answer for an argument the engine cannot take.

@@ -31,7 +31,8 @@ deps:
 
 $(LIB): $(GO_SRC)
 	@mkdir -p $(BUILD)
-	$(GO) build -buildmode=c-shared -trimpath -ldflags "$(GO_LDFLAGS)" -o $@ .
+	CGO_CFLAGS="-O2 -g -DHC_GO_VERSION=$$($(GO) env GOVERSION)" \
+	    $(GO) build -buildmode=c-shared -trimpath -ldflags "$(GO_LDFLAGS)" -o $@ .
 	@rm -f $(BUILD)/libhc.h  # cgo's generated header is not the API: include/hc.h is
 
 # ---- C programs -------------------------------------------------------------------------

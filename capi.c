@@ -69,20 +69,19 @@ const char *hc_strerror(hc_code code)
     return hc_code_text[code];
 }
 
-/* go_version is filled in by the Go package's init, which runs on the runtime's own init
- * thread; until then it reads "unknown". The store and loads are atomic. */
-static hc_version_info_t hc_info = {HC_VERSION_NUM, HC_VERSION_STR, "unknown", "7.88.1"};
+/* The Go toolchain is named at build time (the Makefile defines HC_GO_VERSION), so the
+ * answer is static and never waits for the Go runtime, which starts on its own thread. */
+#ifdef HC_GO_VERSION
+#define HC_STRINGIFY2(x) #x
+#define HC_STRINGIFY(x) HC_STRINGIFY2(x)
+#define HC_GO_VERSION_STR HC_STRINGIFY(HC_GO_VERSION)
+#else
+#define HC_GO_VERSION_STR "unknown"
+#endif
 
-void hc__set_go_version(const char *v)
-{
-    __atomic_store_n(&hc_info.go_version, v, __ATOMIC_RELEASE);
-}
+static const hc_version_info_t hc_info = {HC_VERSION_NUM, HC_VERSION_STR, HC_GO_VERSION_STR, "7.88.1"};
 
-const hc_version_info_t *hc_version_info(void)
-{
-    (void)__atomic_load_n(&hc_info.go_version, __ATOMIC_ACQUIRE);
-    return &hc_info;
-}
+const hc_version_info_t *hc_version_info(void) { return &hc_info; }
 
 void hc_free(void *ptr) { free(ptr); }
 

@@ -34,10 +34,6 @@ hc_background_result *hc__background_result_new(uint64_t id, int outcome, int st
  * writes the object's file name into name (NUL-terminated, truncated to len). */
 int hc__other_go_runtime(char *name, size_t len);
 
-/* hc__set_go_version records the toolchain version for hc_version_info (called once,
- * from the Go package's init). */
-void hc__set_go_version(const char *v);
-
 /* hc__copy_text copies text (text_len bytes) into buf of buf_len bytes, truncating and
  * always NUL-terminating when buf_len > 0. Returns 1 if it had to truncate. */
 int hc__copy_text(char *buf, size_t buf_len, const char *text, size_t text_len);

@@ -33,10 +33,6 @@ var (
 	crashLog *os.File   // kept open for the life of the process
 )
 
-func init() {
-	C.hc__set_go_version(C.CString(runtime.Version())) // static for the process lifetime
-}
-
 // loaded returns the initialised library, or the code that says why there is none.
 func loaded() (*library, C.int) {
 	lib := current.Load()

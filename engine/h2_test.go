@@ -16,6 +16,7 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -392,16 +393,19 @@ func TestH2StreamErrors(t *testing.T) {
 	e := s.engine(t, c)
 	for _, tc := range []struct {
 		path string
-		want int
+		want []int
 	}{
-		{"/reset", curlHTTP2StreamError},
-		{"/reset-body", curlHTTP2StreamError},
-		{"/close", curlPartialFile}, // curl 7.88.1: "not closed cleanly before end of the underlying stream"
-		{"/close-body", curlPartialFile},
+		{"/reset", []int{curlHTTP2StreamError}},
+		{"/reset-body", []int{curlHTTP2StreamError}},
+		// curl 7.88.1: 18, "not closed cleanly before end of the underlying stream". When the
+		// server's close finds client frames still unread in its socket, its kernel sends a
+		// reset instead of a FIN, and the read fails with ECONNRESET: 56, in curl too.
+		{"/close", []int{curlPartialFile, curlRecvError}},
+		{"/close-body", []int{curlPartialFile, curlRecvError}},
 	} {
 		res := e.HTTPConnect("c", tc.path, OptString{}, nil)
-		if res.Ret != tc.want || res.CurlCode != tc.want || res.BodyKept {
-			t.Errorf("%s: ret %d (%s), want %d", tc.path, res.Ret, res.Message, tc.want)
+		if !slices.Contains(tc.want, res.Ret) || res.CurlCode != res.Ret || res.BodyKept {
+			t.Errorf("%s: ret %d (%s), want one of %v", tc.path, res.Ret, res.Message, tc.want)
 		}
 	}
 	// A reset stream leaves the connection usable, as curl does.

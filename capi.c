@@ -151,6 +151,14 @@ hc_result *hc__result_new(int ret, int code, int status, int curl_code, int body
     return r;
 }
 
+/* hc_child_code answers a call with an error buffer in a forked child, without Go. */
+static hc_code hc_child_code(char *errbuf, size_t errbuf_len)
+{
+    const char *msg = hc_strerror(HC_E_FORKED);
+    hc__copy_text(errbuf, errbuf_len, msg, strlen(msg));
+    return HC_E_FORKED;
+}
+
 /* hc_child_result answers a request function in a forked child without entering Go. */
 static int hc_child_result(hc_result **result)
 {
@@ -207,11 +215,8 @@ int hc__other_go_runtime(char *name, size_t len)
 
 hc_code hc_init(const char *settings, char *errbuf, size_t errbuf_len)
 {
-    if (hc_in_child()) {
-        const char *msg = hc_strerror(HC_E_FORKED);
-        hc__copy_text(errbuf, errbuf_len, msg, strlen(msg));
-        return HC_E_FORKED;
-    }
+    if (hc_in_child())
+        return hc_child_code(errbuf, errbuf_len);
     if (errbuf == NULL && errbuf_len > 0)
         return HC_E_INVALID;
     return (hc_code)hcgo_init((char *)settings, errbuf, errbuf_len);
@@ -280,11 +285,8 @@ hc_code hc_background_submit(const char *pool, const char *url, const char *opti
                              const char *body, size_t body_len, hc_request_id *id,
                              char *errbuf, size_t errbuf_len)
 {
-    if (hc_in_child()) {
-        const char *msg = hc_strerror(HC_E_FORKED);
-        hc__copy_text(errbuf, errbuf_len, msg, strlen(msg));
-        return HC_E_FORKED;
-    }
+    if (hc_in_child())
+        return hc_child_code(errbuf, errbuf_len);
     if (errbuf == NULL && errbuf_len > 0)
         return HC_E_INVALID;
     return (hc_code)hcgo_background_submit((char *)pool, (char *)url, (char *)options, (char *)body,

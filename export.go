@@ -141,7 +141,7 @@ func hcgo_background_submit(pool, url, options, body *C.char, bodyLen C.size_t, 
 	case !ok:
 		return fail(C.HC_E_INVALID, "body is NULL or longer than 1 GiB")
 	case pool == nil:
-		return fail(C.HC_E_INVALID, "Bad ID parameter")
+		return fail(C.HC_E_INVALID, engine.ErrBadIDParameter.Error())
 	}
 	n, err := lib.eng.SubmitRequest(C.GoString(pool), optString(url), cStringBytes(options), data, body != nil)
 	if err != nil {

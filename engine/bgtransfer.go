@@ -7,6 +7,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -119,17 +120,12 @@ func readBody(spec *BackgroundSpec) ([]byte, string, *curlError) {
 		return nil, "", asCurlError(err)
 	}
 	defer br.Close()
-	body := make([]byte, 0, br.Len)
-	buf := bytesWriter{b: body}
-	if _, err := io.Copy(&buf, br); err != nil {
+	buf := bytes.NewBuffer(make([]byte, 0, br.Len))
+	if _, err := io.Copy(buf, br); err != nil {
 		return nil, "", asCurlError(err)
 	}
-	return buf.b, br.ContentType, nil
+	return buf.Bytes(), br.ContentType, nil
 }
-
-type bytesWriter struct{ b []byte }
-
-func (w *bytesWriter) Write(p []byte) (int, error) { w.b = append(w.b, p...); return len(p), nil }
 
 // asCurlError keeps a curl code carried by err; anything else is curl's read error (26).
 func asCurlError(err error) *curlError {

@@ -473,7 +473,7 @@ func (x *xfer) roundTrip(u *reqURL, method string, post bool, body []byte, auth 
 			hdrs, err := SignSigV4(&in)
 			if err != nil {
 				x.keep(pc)
-				return nil, nil, err.(*curlError)
+				return nil, nil, asCurlError(err)
 			}
 			if hdrs != nil {
 				h.auth, h.authLine = hdrs.Authorization, hdrs.Date

@@ -10,7 +10,7 @@ BUILD := build
 LIB := $(BUILD)/libhc.so
 CT := $(BUILD)/ctest
 
-GO_SRC := $(shell find . -name '*.go' -not -name '*_test.go' -not -path './build/*') \
+GO_SRC := $(shell find . -name '*.go' -not -name '*_test.go' -not -path './build/*' -not -path './ctest/*') \
           go.mod go.sum capi.c capi.h include/hc.h libhc.map
 # Only the hc_* API is exported (libhc.map); -z nodelete makes dlclose() a no-op, because a
 # Go runtime can never be unloaded (golang/go#11100).
@@ -44,7 +44,7 @@ $(BUILD)/cgocheck2/libhc.so: $(GO_SRC)
 	GOEXPERIMENT=cgocheck2 $(BUILD_LIB)
 
 # ---- C programs -------------------------------------------------------------------------
-C_TESTS := $(CT)/api_test $(CT)/bg_test $(CT)/fork_test $(CT)/dl_test $(CT)/hcinit
+C_TESTS := $(CT)/api_test $(CT)/bg_test $(CT)/fork_test $(CT)/dl_test $(CT)/hcinit $(CT)/multi_runtime_test
 
 $(CT)/api_test: ctest/api_test.c ctest/testserver.c ctest/check.h include/hc.h $(LIB)
 	@mkdir -p $(CT)
@@ -57,6 +57,13 @@ $(CT)/bg_test: ctest/bg_test.c ctest/testserver.c ctest/check.h include/hc.h $(L
 $(CT)/fork_test: ctest/fork_test.c ctest/check.h include/hc.h $(LIB)
 	@mkdir -p $(CT)
 	gcc $(CFLAGS_T) -o $@ $< $(LINK_HC)
+
+$(CT)/multi_runtime_test: ctest/multi_runtime_test.c ctest/check.h include/hc.h $(LIB) $(CT)/libotherruntime.so
+	gcc $(CFLAGS_T) -o $@ $< $(LINK_HC) -ldl
+
+$(CT)/libotherruntime.so: ctest/otherruntime/main.go
+	@mkdir -p $(CT)
+	$(GO) build -buildmode=c-shared -o $@ ./ctest/otherruntime && rm -f $(CT)/libotherruntime.h
 
 $(CT)/hcinit: ctest/hcinit.c include/hc.h $(LIB)
 	@mkdir -p $(CT)
@@ -91,6 +98,7 @@ ctest: $(LIB) $(C_TESTS) $(BUILD)/epoll
 	timeout 120 $(CT)/bg_test
 	timeout 60 $(CT)/fork_test
 	timeout 60 $(CT)/dl_test $(CURDIR)/$(LIB)
+	timeout 60 $(CT)/multi_runtime_test $(CURDIR)/$(CT)/libotherruntime.so
 	timeout 120 examples/run_demo.sh $(CURDIR)/$(BUILD)/epoll
 
 valgrind: $(LIB) $(CT)/api_test $(CT)/bg_test

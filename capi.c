@@ -252,6 +252,21 @@ int hc_query(const char *url, const char *post, const char *hdrs, hc_result **re
     return hcgo_query((char *)url, (char *)post, (char *)hdrs, result);
 }
 
+int hc_query_c(const char *url, const char *post, const char *content_type, const char *hdrs,
+               hc_result **result)
+{
+    if (hc_in_child())
+        return hc_child_result(result);
+    return hcgo_query_c((char *)url, (char *)post, (char *)content_type, (char *)hdrs, result);
+}
+
+int hc_get_content_type(const char *con, hc_result **result)
+{
+    if (hc_in_child())
+        return hc_child_result(result);
+    return hcgo_get_content_type((char *)con, result);
+}
+
 int hc_client_get(const char *url, const char *body, const char *hdrs, hc_result **result)
 {
     if (hc_in_child())

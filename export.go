@@ -93,6 +93,13 @@ func hcgo_query(url, post, hdrs *C.char, result **C.hc_result) C.int {
 	})
 }
 
+//export hcgo_query_c
+func hcgo_query_c(url, post, contentType, hdrs *C.char, result **C.hc_result) C.int {
+	return request(result, func(e *engine.Engine) *engine.Result {
+		return e.QueryC(C.GoString(url), cStringBytes(post), optString(contentType), C.GoString(hdrs))
+	})
+}
+
 //export hcgo_client_get
 func hcgo_client_get(url, body, hdrs *C.char, result **C.hc_result) C.int {
 	return request(result, func(e *engine.Engine) *engine.Result {
@@ -119,6 +126,21 @@ func hcgo_get_redirect(con *C.char, result **C.hc_result) C.int {
 				Message: "No cURL connection found: " + C.GoString(con)}
 		}
 		return &engine.Result{Ret: ret, Body: []byte(url), BodyKept: true, EffectiveURL: url}
+	})
+}
+
+//export hcgo_get_content_type
+func hcgo_get_content_type(con *C.char, result **C.hc_result) C.int {
+	return request(result, func(e *engine.Engine) *engine.Result {
+		if con == nil {
+			return refused("con is NULL")
+		}
+		ct, ok := e.ContentType(C.GoString(con))
+		if !ok {
+			return &engine.Result{Ret: -1, Refusal: engine.UnknownConnection,
+				Message: "No cURL connection found: " + C.GoString(con)}
+		}
+		return &engine.Result{Ret: 1, Body: []byte(ct), BodyKept: true, ContentType: ct}
 	})
 }
 

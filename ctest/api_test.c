@@ -193,10 +193,22 @@ static void test_requests(void)
     CHECK(r && r->body_len == 5 && memcmp(r->body, "hello", 5) == 0, "first line");
     hc_result_free(r);
     CHECK(hc_request("PUT", url, "x", "X-A: 1\r\nX-B: 2", NULL) == 200, "PUT");
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/echo", test_server_port);
+    CHECK(hc_query_c(url, "{}", "application/json", NULL, &r) == 200, "query_c");
+    CHECK(r && r->body_len == 2 && memcmp(r->body, "{}", 2) == 0, "query_c body");
+    hc_result_free(r);
+    CHECK(hc_get_content_type("c1", &r) == 1 && strcmp(r->body, "text/plain") == 0, "content type of c1: %s",
+          r ? r->body : "");
+    hc_result_free(r);
+    CHECK(hc_get_content_type("nope", &r) == -1 && r->code == HC_E_NOT_FOUND, "unknown connection");
+    hc_result_free(r);
+    CHECK(hc_get_content_type(NULL, &r) == -1 && r->code == HC_E_INVALID, "NULL connection");
+    hc_result_free(r);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/q", test_server_port);
     CHECK(hc_client_get(url, "a=1", "", NULL) == 200, "GET with body");
 
     hc_get_counters(&after);
-    CHECK(after.connok - before.connok == 6, "connok +%llu", (unsigned long long)(after.connok - before.connok));
+    CHECK(after.connok - before.connok == 7, "connok +%llu", (unsigned long long)(after.connok - before.connok));
     CHECK(after.connfail - before.connfail == 3, "connfail +%llu",
           (unsigned long long)(after.connfail - before.connfail));
 }

@@ -46,6 +46,8 @@ static int child(void)
     bad |= hc_client_get("http://127.0.0.1:1/", NULL, NULL, NULL) != -1;
     bad |= hc_request("GET", "http://127.0.0.1:1/", NULL, NULL, NULL) != -1;
     bad |= hc_get_redirect("c1", NULL) != -1;
+    bad |= hc_query_c("http://127.0.0.1:1/", "a", "text/plain", NULL, NULL) != -1;
+    bad |= hc_get_content_type("c1", NULL) != -1;
     bad |= strcmp(hc_curlerror(7), hc_strerror(HC_E_FORKED)) != 0;
     hc_request_id id;
     hc_background_result *br = NULL;

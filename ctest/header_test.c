@@ -33,6 +33,8 @@ int main(void)
     bad |= hc_request("PUT", "http://127.0.0.1:9/", "b", "X-A: 1", &r) != -1;
     hc_result_free(r);
     bad |= hc_get_redirect("c", NULL) != -1;
+    bad |= hc_query_c("http://127.0.0.1:9/", "a=1", "application/json", NULL, NULL) != -1;
+    bad |= hc_get_content_type("c", NULL) != -1;
     bad |= strcmp(hc_curlerror(7), "Couldn't connect to server") != 0;
     hc_free(json);
     hc_request_id id = 0;

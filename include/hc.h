@@ -193,6 +193,12 @@ int hc_http_connect(const char *con, const char *url, const char *content_type,
  * post and hdrs may be NULL. */
 int hc_query(const char *url, const char *post, const char *hdrs, hc_result **result);
 
+/* hc_query_c is the http_client_query_c of Kamailio's C API for other modules: hc_query,
+ * plus "Content-Type: content_type" when post is not empty and content_type is not NULL.
+ * A Content-Type line in hdrs is sent as well (both go out, as in Kamailio). */
+int hc_query_c(const char *url, const char *post, const char *content_type, const char *hdrs,
+               hc_result **result);
+
 /* hc_client_get is Kamailio's http_client_get: a GET of url that carries body (if not
  * empty) with a form Content-Type, plus hdrs. body and hdrs may be NULL. */
 int hc_client_get(const char *url, const char *body, const char *hdrs, hc_result **result);
@@ -207,6 +213,12 @@ int hc_request(const char *method, const char *url, const char *body, const char
  * URL when there was no redirect; "" after a failed transfer). Returns 1, or -1 for an
  * unknown connection (and the other -1 cases above). Never blocks. */
 int hc_get_redirect(const char *con, hc_result **result);
+
+/* hc_get_content_type is http_get_content_type of Kamailio's C API: result->body receives
+ * the Content-Type of the last response on connection con in this process ("" when none
+ * is known). Returns 1, or -1 for an unknown connection (and the other -1 cases above).
+ * Never blocks. */
+int hc_get_content_type(const char *con, hc_result **result);
 
 /* hc_curlerror is Kamailio's $curlerror(code): libcurl 7.88.1's text for 0..99,
  * "HTTP result code" for code >= 100, "Bad CURL error code" for code < 0. A static

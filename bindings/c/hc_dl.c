@@ -73,6 +73,8 @@ static hc_code hc_dl_load_locked(const char *path, char *errbuf, size_t errbuf_l
     HC_DL_SYM(client_get, "hc_client_get");
     HC_DL_SYM(request, "hc_request");
     HC_DL_SYM(get_redirect, "hc_get_redirect");
+    HC_DL_SYM(query_c, "hc_query_c");
+    HC_DL_SYM(get_content_type, "hc_get_content_type");
     HC_DL_SYM(curlerror, "hc_curlerror");
     HC_DL_SYM(background_submit, "hc_background_submit");
     HC_DL_SYM(background_poll, "hc_background_poll");

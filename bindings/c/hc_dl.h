@@ -40,6 +40,9 @@ typedef struct hc_api {
     int (*request)(const char *method, const char *url, const char *body, const char *hdrs,
                    hc_result **result);
     int (*get_redirect)(const char *con, hc_result **result);
+    int (*query_c)(const char *url, const char *post, const char *content_type, const char *hdrs,
+                   hc_result **result);
+    int (*get_content_type)(const char *con, hc_result **result);
     const char *(*curlerror)(int code);
     hc_code (*background_submit)(const char *pool, const char *url, const char *options,
                                  const char *body, size_t body_len, hc_request_id *id,

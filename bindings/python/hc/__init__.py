@@ -17,12 +17,12 @@ from hc.errors import *  # noqa: F401,F403  (the hc_code values)
 from hc.errors import HcError
 from hc.native import load, strerror
 from hc.results import BackgroundResult, Result
-from hc.sync import (client_get, counters, curlerror, get_redirect, http_connect, init, listcon,
-                     query, request, version)
+from hc.sync import (client_get, counters, curlerror, get_content_type, get_redirect, http_connect,
+                     init, listcon, query, query_c, request, version)
 from hc.background import Client, background_fd, cancel, poll, shutdown, submit
 
 __all__ = [
     "HcError", "Result", "BackgroundResult", "Client", "load", "init", "listcon", "counters",
     "version", "strerror", "curlerror", "http_connect", "query", "client_get", "request",
-    "get_redirect", "submit", "poll", "background_fd", "cancel", "shutdown",
+    "get_redirect", "query_c", "get_content_type", "submit", "poll", "background_fd", "cancel", "shutdown",
 ]

@@ -108,6 +108,8 @@ def _declare(lib):
         "hc_client_get": (i, [p, p, p, res]),
         "hc_request": (i, [p, p, p, p, res]),
         "hc_get_redirect": (i, [p, res]),
+        "hc_query_c": (i, [p, p, p, p, res]),
+        "hc_get_content_type": (i, [p, res]),
         "hc_curlerror": (p, [i]),
         "hc_background_submit": (i, [p, p, p, p, sz, ctypes.POINTER(ctypes.c_uint64), ctypes.c_char_p, sz]),
         "hc_background_poll": (i, [i, ctypes.POINTER(ctypes.POINTER(_CBackgroundResult))]),

@@ -81,6 +81,17 @@ def query(url, post=None, hdrs=None):
     return _call("hc_query", to_bytes(url, "url"), to_bytes(post, "post"), to_bytes(hdrs, "hdrs"))
 
 
+def query_c(url, post=None, content_type=None, hdrs=None):
+    """http_client_query_c of Kamailio's C API: query, plus a Content-Type for the POST."""
+    return _call("hc_query_c", to_bytes(url, "url"), to_bytes(post, "post"),
+                 to_bytes(content_type, "content_type"), to_bytes(hdrs, "hdrs"))
+
+
+def get_content_type(con):
+    """http_get_content_type: Result.ret is 1 (body = the last response's Content-Type) or -1."""
+    return _call("hc_get_content_type", to_bytes(con, "con"))
+
+
 def client_get(url, body=None, hdrs=None):
     """Kamailio's http_client_get: a GET that may carry a body. Returns a Result."""
     return _call("hc_client_get", to_bytes(url, "url"), to_bytes(body, "body"), to_bytes(hdrs, "hdrs"))

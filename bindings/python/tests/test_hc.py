@@ -186,6 +186,8 @@ class TestInit(unittest.TestCase):
                 hc.request("", "http://127.0.0.1:1/").ret,
                 hc.request(bad, huge).ret,
                 hc.get_redirect(huge).ret,
+                hc.get_content_type("nope").ret,
+                hc.query_c(huge, huge, huge, huge).ret,
             ]
             print(json.dumps(rets))
         """)

@@ -44,7 +44,8 @@ $(BUILD)/cgocheck2/libhc.so: $(GO_SRC)
 	GOEXPERIMENT=cgocheck2 $(BUILD_LIB)
 
 # ---- C programs -------------------------------------------------------------------------
-C_TESTS := $(CT)/api_test $(CT)/bg_test $(CT)/fork_test $(CT)/dl_test $(CT)/hcinit $(CT)/multi_runtime_test
+C_TESTS := $(CT)/api_test $(CT)/bg_test $(CT)/fork_test $(CT)/dl_test $(CT)/signal_test $(CT)/hcinit \
+           $(CT)/multi_runtime_test
 
 $(CT)/api_test: ctest/api_test.c ctest/testserver.c ctest/check.h include/hc.h $(LIB)
 	@mkdir -p $(CT)
@@ -74,6 +75,10 @@ $(CT)/dl_test: ctest/dl_test.c ctest/check.h bindings/c/hc_dl.c bindings/c/hc_dl
 	@mkdir -p $(CT)
 	gcc $(CFLAGS_T) -o $@ $< bindings/c/hc_dl.c -ldl -lpthread
 
+$(CT)/signal_test: ctest/signal_test.c ctest/check.h bindings/c/hc_dl.c bindings/c/hc_dl.h include/hc.h
+	@mkdir -p $(CT)
+	gcc $(CFLAGS_T) -o $@ $< bindings/c/hc_dl.c -ldl -lpthread
+
 $(BUILD)/demo: examples/demo.c include/hc.h $(LIB)
 	gcc $(CFLAGS_T) -o $@ $< $(LINK_HC)
 
@@ -98,6 +103,7 @@ ctest: $(LIB) $(C_TESTS) $(BUILD)/epoll
 	timeout 120 $(CT)/bg_test
 	timeout 60 $(CT)/fork_test
 	timeout 60 $(CT)/dl_test $(CURDIR)/$(LIB)
+	timeout 60 $(CT)/signal_test $(CURDIR)/$(LIB)
 	timeout 60 $(CT)/multi_runtime_test $(CURDIR)/$(CT)/libotherruntime.so
 	timeout 120 examples/run_demo.sh $(CURDIR)/$(BUILD)/epoll
 

@@ -442,33 +442,8 @@ func TestKeepConnections(t *testing.T) {
 func TestKeptConnectionClosedByServer(t *testing.T) {
 	// The server closes after every response without saying so: the kept connection is
 	// dead at the next call and must be replaced transparently.
-	n := 0
-	var mu sync.Mutex
-	srv := newRawServer(t, func(r rawRequest) string {
-		mu.Lock()
-		n++
-		mu.Unlock()
-		return httpResponse(200, "", "ok")
-	})
-	_ = srv
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func(c net.Conn) {
-				buf := make([]byte, 4096)
-				_, _ = c.Read(buf)
-				_, _ = c.Write([]byte(httpResponse(200, "", "ok")))
-				time.Sleep(50 * time.Millisecond)
-				c.Close()
-			}(c)
-		}
-	}()
-	keep := testConn("keep", "http", ln.Addr().String())
+	addr := replyAndClose(t, httpResponse(200, "", "ok"))
+	keep := testConn("keep", "http", addr)
 	keep.KeepConnections = 1
 	e := newTestEngine(t, testConfig(keep))
 	for i := 0; i < 3; i++ {

@@ -306,7 +306,8 @@ hc_code hc_background_poll(int timeout_ms, hc_background_result **result);
 
 /* hc_background_fd stores in *fd a descriptor that is readable while results are waiting
  * to be polled (level-triggered), for epoll, poll, libevent or asyncio. Poll until
- * HC_E_AGAIN after it becomes readable. Never read from it or close it.
+ * HC_E_AGAIN after it becomes readable. Never read from it or close it. A wait on it may
+ * return EINTR (the Go runtime's SIGURG can reach threads that called libhc): retry.
  * Returns HC_OK, HC_E_INVALID (fd is NULL), HC_E_NOT_INIT, HC_E_FORKED. Any thread. */
 hc_code hc_background_fd(int *fd);
 

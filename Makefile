@@ -135,3 +135,6 @@ demo: deps $(BUILD)/demo
 
 clean:
 	rm -rf $(BUILD)
+
+# Further targets, one file per concern (Kamailio module, benchmarks, fuzzing, hardening).
+include $(sort $(wildcard mk/*.mk))

@@ -1,0 +1,425 @@
+#!/usr/bin/env python3
+"""`make bench`: libhc against libcurl, side by side, on one loopback nginx.
+
+Starts nginx (ctest/bench/nginx.conf, its own prefix under build/bench, stopped by pid),
+then runs every mode for both drivers interleaved in rounds (hc first in odd rounds, curl
+first in even ones), so that the noise of a shared machine falls on both alike. Each run is
+a fresh process; its CPU time (user+sys) and peak RSS come from wait4()'s rusage, the
+request rate from the driver's own clock around its request loop. Reports min/median/max
+of every figure, compares medians as hc/libcurl, prints the table, writes it into
+BENCHMARKS.md (between the bench markers) and draws the ratios with gnuplot.
+
+usage: run.py --hc BIN --curl BIN --lib LIBHC [--rounds N] [--scale F] [--smoke]
+       [--md BENCHMARKS.md] [--png FILE] [--json FILE]
+--smoke runs every mode once with few requests and only checks that both sides answer
+(used by `make test`); it writes nothing.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+POST_BODY = "name=hc&value=" + "x" * 100  # a small form body, as a module would send
+
+# name, path, scheme, driver mode, requests per run, in flight, POST?, targets
+# Targets: (min req/s ratio hc/curl, max CPU ratio hc/curl), from issue 7.
+MODES = [
+    dict(name="sync kept /small", scheme="http", path="/small", mode="sync", n=6000, target=(1.1, 1.0)),
+    dict(name="sync kept /post", scheme="http", path="/post", mode="sync", n=6000, post=True, target=(1.1, 1.0)),
+    dict(name="new conn /small", scheme="http", path="/small", mode="fresh", n=2500, target=(1.0, 1.0)),
+    dict(name="background 64", scheme="http", path="/small", mode="multi", n=12000, conc=64, target=(1.2, 1.0)),
+    dict(name="background 256", scheme="http", path="/small", mode="multi", n=12000, conc=256, target=(1.3, 1.1)),
+    dict(name="sync kept 1 MiB", scheme="http", path="/1m", mode="sync", n=400, target=(1.0, 1.0)),
+    dict(name="https kept /small", scheme="https", path="/small", mode="sync", n=5000, target=(1.1, 1.0)),
+    dict(name="https new conn", scheme="https", path="/small", mode="fresh", n=400, target=(1.0, 1.0)),
+]
+RSS_TARGET = 1.3
+PY_TARGET_US = 15.0
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Nginx:
+    """nginx in its own prefix directory, started as a child and stopped by its pid."""
+
+    def __init__(self, prefix):
+        self.prefix = prefix
+        self.http_port, self.https_port = free_port(), free_port()
+        self.proc = None
+
+    def start(self):
+        p = self.prefix
+        if os.path.isdir(p):
+            shutil.rmtree(p)
+        os.makedirs(os.path.join(p, "www"))
+        os.makedirs(os.path.join(p, "tmp"))
+        os.chmod(p, 0o755)
+        with open(os.path.join(p, "www", "small"), "w") as f:
+            f.write(("hc bench " * 16)[:127] + "\n")  # 128 bytes
+        with open(os.path.join(p, "www", "1m"), "wb") as f:
+            f.write(bytes(range(256)) * 4096)  # 1 MiB
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                        "-nodes", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-days", "2", "-keyout", os.path.join(p, "key.pem"), "-out", os.path.join(p, "cert.pem")],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with open(os.path.join(HERE, "nginx.conf")) as f:
+            conf = f.read()
+        conf = (conf.replace("@PREFIX@", p).replace("@HTTP_PORT@", str(self.http_port))
+                .replace("@HTTPS_PORT@", str(self.https_port)))
+        with open(os.path.join(p, "nginx.conf"), "w") as f:
+            f.write(conf)
+        self.proc = subprocess.Popen(["nginx", "-p", p, "-c", os.path.join(p, "nginx.conf"),
+                                      "-e", os.path.join(p, "error.log")])
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", self.http_port), 0.2).close()
+                socket.create_connection(("127.0.0.1", self.https_port), 0.2).close()
+                return
+            except OSError:
+                if self.proc.poll() is not None:
+                    break
+                time.sleep(0.05)
+        self.stop()
+        raise SystemExit("nginx did not start; see " + os.path.join(p, "error.log"))
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGQUIT)  # graceful; the master ends its worker
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def url(self, scheme, path):
+        port = self.http_port if scheme == "http" else self.https_port
+        return "%s://127.0.0.1:%d%s" % (scheme, port, path)
+
+    @property
+    def cafile(self):
+        return os.path.join(self.prefix, "cert.pem")
+
+
+def run_measured(argv, env, timeout=300):
+    """Runs argv to completion; returns (stdout, exit status, CPU seconds, peak RSS KiB)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        p = subprocess.Popen(argv, env=env, stdout=out, stderr=err)
+        deadline = time.time() + timeout
+        while True:
+            pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.time() > deadline:
+                p.kill()
+                pid, status, ru = os.wait4(p.pid, 0)
+                break
+            time.sleep(0.005)
+        p.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        text, etext = out.read().decode(), err.read().decode()
+    if p.returncode != 0:
+        raise RuntimeError("%s failed (%d): %s %s" % (" ".join(argv), p.returncode, text.strip(), etext.strip()[-500:]))
+    return text, ru.ru_utime + ru.ru_stime, ru.ru_maxrss
+
+
+class Bench:
+    def __init__(self, args, ngx):
+        self.args, self.ngx = args, ngx
+        self.env = dict(os.environ)
+        self.env.pop("BENCH_POST", None)
+        self.env["HC_BENCH_CAINFO"] = ngx.cafile
+        self.env["CURL_BENCH_CAINFO"] = ngx.cafile
+        self.env["HC_LIBRARY"] = args.lib
+        self.env["PYTHONPATH"] = os.path.join(ROOT, "bindings", "python")
+
+    def driver(self, side, m, n):
+        argv = [self.args.hc if side == "hc" else self.args.curl, m["mode"],
+                self.ngx.url(m["scheme"], m["path"]), str(n)]
+        if m["mode"] == "multi":
+            argv.append(str(m["conc"]))
+        env = dict(self.env)
+        if m.get("post"):
+            env["BENCH_POST"] = POST_BODY
+        text, cpu, rss = run_measured(argv, env)
+        got = re.search(r"requests ([0-9.]+) s ([0-9.]+) req/s fails=(\d+) bytes=(\d+)", text)
+        if not got or int(got.group(3)) != 0:
+            raise RuntimeError("%s %s: unexpected output %r" % (side, m["name"], text))
+        return dict(rps=float(got.group(2)), cpu_us=cpu * 1e6 / n, rss_kib=rss, bytes=int(got.group(4)))
+
+    def python_overhead(self, n):
+        """µs per hc.http_connect call from Python, and the C driver's µs per call, same setup."""
+        code = r"""
+import sys, time, hc
+url = sys.argv[1]; n = int(sys.argv[2])
+base, path = url[:url.index("/", 8)], url[url.index("/", 8):]
+hc.init("keep_connections = 1\nhttpcon = b=>%s\n" % base)
+for _ in range(200):
+    hc.http_connect("b", path)
+t0 = time.perf_counter()
+for _ in range(n):
+    r = hc.http_connect("b", path)
+    if r.status != 200: raise SystemExit("status %r" % r.status)
+print("%.3f" % ((time.perf_counter() - t0) * 1e6 / n))
+"""
+        url = self.ngx.url("http", "/small")
+        text, _, _ = run_measured([sys.executable, "-c", code, url, str(n)], self.env)
+        py_us = float(text.strip())
+        m = dict(name="py", scheme="http", path="/small", mode="sync")
+        c = self.driver("hc", m, n)
+        return py_us, 1e6 / c["rps"]
+
+    def wrk(self, conns, seconds):
+        url = self.ngx.url("http", "/small")
+        out = subprocess.run(["wrk", "-t1", "-c%d" % conns, "-d%ds" % seconds, url],
+                             capture_output=True, text=True, check=True).stdout
+        return float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))
+
+
+def stats(xs):
+    return dict(min=min(xs), med=statistics.median(xs), max=max(xs))
+
+
+def machine_note():
+    load = open("/proc/loadavg").read().split()[:3]
+    top = subprocess.run(["ps", "-eo", "pcpu,comm", "--sort=-pcpu"], capture_output=True, text=True).stdout
+    busy = [l.split(None, 1) for l in top.splitlines()[1:6]]
+    busy = ["%s (%s%%)" % (c.strip(), p) for p, c in busy if float(p) >= 5]
+    return "load average %s; busiest processes: %s" % (" ".join(load), ", ".join(busy) or "none above 5%")
+
+
+def versions(args):
+    curl = subprocess.run(["curl-config", "--version"], capture_output=True, text=True).stdout.strip()
+    ngx = subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip().replace("nginx version: ", "")
+    wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("\n")[0].split(" [")[0]
+    go = subprocess.run([os.environ.get("GO", "go"), "env", "GOVERSION"], capture_output=True, text=True).stdout.strip()
+    gcc = subprocess.run(["gcc", "-dumpfullversion"], capture_output=True, text=True).stdout.strip()
+    cpu = ""
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    return dict(libcurl=curl, nginx=ngx, wrk=wrk, go=go, gcc=gcc, python=platform.python_version(),
+                kernel=platform.release(), cpu=cpu, cores=os.cpu_count())
+
+
+def fmt_rate(s):
+    return "%.0f (%.0f–%.0f)" % (s["med"], s["min"], s["max"])
+
+
+def verdict(ok):
+    return "met" if ok else "**missed**"
+
+
+def report(res, meta):
+    """The markdown table and the notes under it."""
+    lines = []
+    lines.append("| mode | hc req/s median (min–max) | libcurl req/s median (min–max) | **hc/libcurl** | "
+                 "hc CPU µs/req | libcurl CPU µs/req | CPU hc/libcurl | hc peak RSS MiB | libcurl peak RSS MiB | "
+                 "RSS hc/libcurl | target (req/s, CPU) | verdict |")
+    lines.append("|" + "---|" * 12)
+    rows = []
+    for m in MODES:
+        r = res["modes"][m["name"]]
+        h, c = r["hc"], r["curl"]
+        ratio = h["rps"]["med"] / c["rps"]["med"]
+        cpu_ratio = h["cpu_us"]["med"] / c["cpu_us"]["med"]
+        rss_ratio = h["rss_kib"]["med"] / c["rss_kib"]["med"]
+        ok = ratio >= m["target"][0] and cpu_ratio <= m["target"][1] and rss_ratio <= RSS_TARGET
+        rows.append((m["name"], ratio, cpu_ratio, rss_ratio))
+        cpu_t = "≤ libcurl" if m["target"][1] == 1.0 else "≤ %.1f×" % m["target"][1]
+        lines.append("| %s | %s | %s | **%.2f×** | %.1f | %.1f | %.2f× | %.1f | %.1f | %.2f× | ≥ %.1f×, %s | %s |" % (
+            m["name"], fmt_rate(h["rps"]), fmt_rate(c["rps"]), ratio, h["cpu_us"]["med"], c["cpu_us"]["med"],
+            cpu_ratio, h["rss_kib"]["med"] / 1024, c["rss_kib"]["med"] / 1024, rss_ratio, m["target"][0], cpu_t,
+            verdict(ok)))
+    py = res["python"]
+    lines.append("")
+    lines.append("Python binding, per `hc.http_connect` call on a kept connection (`/small`): "
+                 "%.1f µs from Python vs %.1f µs from C in the same round; **added %.1f µs** per call "
+                 "(median of the per-round differences; min %.1f, max %.1f; target ≤ %.0f µs: %s)." % (
+                     py["py_us"]["med"], py["c_us"]["med"], py["added_us"]["med"], py["added_us"]["min"],
+                     py["added_us"]["max"], PY_TARGET_US, verdict(py["added_us"]["med"] <= PY_TARGET_US)))
+    w = res["wrk"]
+    lines.append("")
+    lines.append("Ceiling (`wrk -t1` on the same nginx, `/small` over http): " + ", ".join(
+        "%s connections %s req/s" % (k, fmt_rate(v)) for k, v in sorted(w.items(), key=lambda kv: int(kv[0]))) + ".")
+    return lines, rows
+
+
+def write_outputs(args, res, meta):
+    lines, rows = report(res, meta)
+    v = meta["versions"]
+    head = [
+        "<!-- bench:begin (written by ctest/bench/run.py; edit outside the markers) -->",
+        "## Latest run",
+        "",
+        "`%s` — %s, %d rounds, modes interleaved (hc and libcurl alternate which runs first)." % (
+            meta["command"], meta["date"], meta["rounds"]),
+        "",
+        "Versions: hc %s (Go %s, `gomaxprocs` 2), libcurl %s (Debian, OpenSSL), nginx %s (1 worker), %s, "
+        "gcc %s, Python %s, Linux %s, %s × %d." % (meta["hc_version"], v["go"], v["libcurl"], v["nginx"], v["wrk"],
+                                                  v["gcc"], v["python"], v["kernel"], v["cpu"], v["cores"]),
+        "",
+        "Machine during the run: %s (before); %s (after)." % (meta["machine_before"], meta["machine_after"]),
+        "",
+    ]
+    tail = [
+        "",
+        "![hc/libcurl ratios](ctest/bench/ratios.png)",
+        "",
+        "Requests per run: " + ", ".join("%s %d" % (m["name"], m["n"] * meta["scale"]) for m in MODES) +
+        ". req/s is each driver's own clock around its request loop; CPU is the whole process "
+        "(user+sys from `wait4`, start-up and `hc_init`/`curl_global_init` included) divided by the "
+        "requests; peak RSS is the process's `ru_maxrss`. A process that starts, initialises and makes one request uses "
+        "%.1f ms CPU and %.1f MiB (hc) vs %.1f ms and %.1f MiB (libcurl)." % (
+            res["startup"]["hc"]["cpu_ms"]["med"], res["startup"]["hc"]["rss_kib"]["med"] / 1024,
+            res["startup"]["curl"]["cpu_ms"]["med"], res["startup"]["curl"]["rss_kib"]["med"] / 1024),
+        "<!-- bench:end -->",
+    ]
+    block = "\n".join(head + lines + tail) + "\n"
+    print("\n".join(lines))
+    md = args.md
+    text = open(md).read() if os.path.exists(md) else "# Benchmarks: hc against libcurl\n\n"
+    b, e = text.find("<!-- bench:begin"), text.find("<!-- bench:end -->")
+    if b >= 0 and e > b:
+        text = text[:b] + block + text[e + len("<!-- bench:end -->\n"):]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block
+    with open(md, "w") as f:
+        f.write(text)
+    with open(args.json, "w") as f:
+        json.dump(dict(meta=meta, results=res), f, indent=1)
+    chart(args.png, rows)
+
+
+def chart(png, rows):
+    data = tempfile.NamedTemporaryFile("w", suffix=".dat", delete=False)
+    for name, ratio, cpu, rss in rows:
+        data.write('"%s" %.3f %.3f %.3f\n' % (name, ratio, 1 / cpu, 1 / rss))
+    data.close()
+    script = """
+set terminal pngcairo size 1100,520 font ",10"
+set output '%s'
+set title 'hc / libcurl (medians of the same run; above 1 = hc better)'
+set style data histogram
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set yrange [0:*]
+set grid ytics
+set xtics rotate by -25
+set key top left
+set arrow from graph 0, first 1 to graph 1, first 1 nohead lw 2 dt 2 lc rgb 'black'
+plot '%s' using 2:xtic(1) title 'req/s hc/libcurl', '' using 3 title 'CPU per request libcurl/hc', \
+     '' using 4 title 'peak RSS libcurl/hc'
+""" % (png, data.name)
+    r = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True)
+    if r.returncode != 0:  # gnuplot-nox without cairo: the plain png terminal
+        r = subprocess.run(["gnuplot"], input=script.replace("pngcairo", "png"), text=True, capture_output=True)
+    os.unlink(data.name)
+    if r.returncode != 0:
+        print("gnuplot failed: " + r.stderr, file=sys.stderr)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--hc", required=True)
+    ap.add_argument("--curl", required=True)
+    ap.add_argument("--lib", required=True)
+    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--scale", type=float, default=1.0, help="multiplies every mode's request count")
+    ap.add_argument("--only", default="", help="comma-separated mode names (for tuning; writes nothing)")
+    ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--md", default=os.path.join(ROOT, "BENCHMARKS.md"))
+    ap.add_argument("--png", default=os.path.join(HERE, "ratios.png"))
+    ap.add_argument("--json", default=os.path.join(ROOT, "build", "bench", "results.json"))
+    args = ap.parse_args()
+    if args.rounds < 7 and not (args.smoke or args.only):
+        raise SystemExit("at least 7 rounds (the machine is noisy: medians need them)")
+
+    ngx = Nginx(os.path.join(ROOT, "build", "bench", "nginx"))
+    ngx.start()
+    try:
+        b = Bench(args, ngx)
+        modes = MODES
+        if args.only:
+            modes = [m for m in MODES if m["name"] in args.only.split(",")]
+        if args.smoke:
+            for m in MODES:
+                for side in ("hc", "curl"):
+                    r = b.driver(side, m, 20 if m["mode"] != "multi" else 300)
+                    print("smoke %-18s %-4s %8.0f req/s %7.1f µs CPU/req  %d bytes" % (
+                        m["name"], side, r["rps"], r["cpu_us"], r["bytes"]))
+            py, c = b.python_overhead(50)
+            print("smoke python %.1f µs/call (C %.1f)" % (py, c))
+            return
+        before = machine_note()
+        raw = {m["name"]: {"hc": [], "curl": []} for m in modes}
+        start = {"hc": [], "curl": []}
+        pyraw, wrkraw = [], {"1": [], "64": [], "256": []}
+        for rnd in range(args.rounds):
+            order = ("hc", "curl") if rnd % 2 == 0 else ("curl", "hc")
+            for m in modes:
+                n = max(1, int(m["n"] * args.scale))
+                for side in order:
+                    raw[m["name"]][side].append(b.driver(side, m, n))
+            if args.only:
+                for m in modes:
+                    h, c = raw[m["name"]]["hc"][-1], raw[m["name"]]["curl"][-1]
+                    print("round %d %-18s hc %8.0f req/s %6.1f µs  curl %8.0f req/s %6.1f µs  ratio %.2f cpu %.2f" % (
+                        rnd + 1, m["name"], h["rps"], h["cpu_us"], c["rps"], c["cpu_us"], h["rps"] / c["rps"],
+                        h["cpu_us"] / c["cpu_us"]), flush=True)
+                continue
+            for side in order:
+                z = b.driver(side, dict(name="start", scheme="http", path="/small", mode="multi", conc=1), 1)
+                start[side].append(dict(cpu_ms=z["cpu_us"] / 1e3, rss_kib=z["rss_kib"]))
+            py, c = b.python_overhead(int(3000 * args.scale))
+            pyraw.append(dict(py_us=py, c_us=c, added_us=py - c))
+            for k in wrkraw:
+                wrkraw[k].append(b.wrk(int(k), 1))
+            print("round %d/%d done (%s)" % (rnd + 1, args.rounds, time.strftime("%H:%M:%S")), flush=True)
+        res = {"modes": {}}
+        for name, sides in raw.items():
+            res["modes"][name] = {s: {k: stats([x[k] for x in runs]) for k in ("rps", "cpu_us", "rss_kib")}
+                                  for s, runs in sides.items()}
+        if args.only:
+            for name, sides in res["modes"].items():
+                h, c = sides["hc"], sides["curl"]
+                print("median %-18s hc/curl req/s %.2f  cpu %.2f (hc %.1f µs, curl %.1f µs)  rss %.2f" % (
+                    name, h["rps"]["med"] / c["rps"]["med"], h["cpu_us"]["med"] / c["cpu_us"]["med"],
+                    h["cpu_us"]["med"], c["cpu_us"]["med"], h["rss_kib"]["med"] / c["rss_kib"]["med"]))
+            return
+        res["startup"] = {s: {k: stats([x[k] for x in runs]) for k in ("cpu_ms", "rss_kib")} for s, runs in start.items()}
+        res["python"] = {k: stats([x[k] for x in pyraw]) for k in ("py_us", "c_us", "added_us")}
+        res["wrk"] = {k: stats(v) for k, v in wrkraw.items()}
+        hcver = subprocess.run([sys.executable, "-c", "import hc; print(hc.version()['version'])"], env=b.env,
+                               capture_output=True, text=True).stdout.strip()
+        meta = dict(command="make bench" + (" BENCH_ARGS='%s'" % os.environ["BENCH_ARGS"]
+                                            if os.environ.get("BENCH_ARGS") else ""),
+                    date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                    rounds=args.rounds, scale=args.scale, versions=versions(args), hc_version=hcver,
+                    machine_before=before, machine_after=machine_note())
+        write_outputs(args, res, meta)
+    finally:
+        ngx.stop()
+
+
+if __name__ == "__main__":
+    main()

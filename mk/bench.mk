@@ -1,0 +1,42 @@
+# make bench: libhc against libcurl, side by side, on a loopback nginx (issue 7).
+#   make bench                        >= 7 interleaved rounds; prints the table, rewrites the
+#                                     generated part of BENCHMARKS.md and ctest/bench/ratios.png
+#   make bench BENCH_ARGS='--rounds 9 --scale 2'
+#   make bench BENCH_ARGS='--only "sync kept /small" --rounds 3'   (tuning: prints only)
+#   make bench-smoke                  every mode once, a few requests (part of make test)
+# The incumbent is ../shared/bench/curl_bench.c, compiled unmodified; curl_post_shim.c gives
+# it a POST body through two -D renames. nginx, wrk, gnuplot and libcurl's headers are
+# installed by bench-deps when missing (Debian packages).
+BENCH := $(BUILD)/bench
+BENCH_CURL_SRC := $(CURDIR)/../shared/bench/curl_bench.c
+BENCH_RUN = python3 ctest/bench/run.py --hc $(BENCH)/hc_bench --curl $(BENCH)/curl_bench --lib $(CURDIR)/$(LIB)
+
+.PHONY: bench bench-smoke bench-deps
+
+bench-deps:
+	@need=""; \
+	command -v nginx >/dev/null || need="$$need nginx-light"; \
+	command -v wrk >/dev/null || need="$$need wrk"; \
+	command -v gnuplot >/dev/null || need="$$need gnuplot-nox"; \
+	[ -f /usr/include/x86_64-linux-gnu/curl/curl.h ] || [ -f /usr/include/curl/curl.h ] || need="$$need libcurl4-openssl-dev"; \
+	command -v openssl >/dev/null || need="$$need openssl"; \
+	if [ -n "$$need" ]; then echo "bench: installing$$need"; \
+	  export DEBIAN_FRONTEND=noninteractive; apt-get update -q >/dev/null && apt-get install -y -q $$need >/dev/null; fi
+
+$(BENCH)/hc_bench: ctest/bench/hc_bench.c include/hc.h $(LIB)
+	@mkdir -p $(@D)
+	gcc -std=c99 -Wall -Wextra -Werror -O2 -D_GNU_SOURCE -Iinclude -o $@ $< $(LINK_HC)
+
+$(BENCH)/curl_post_shim.o: ctest/bench/curl_post_shim.c
+	@mkdir -p $(@D)
+	gcc -std=c99 -Wall -Wextra -Werror -O2 -c -o $@ $<
+
+$(BENCH)/curl_bench: $(BENCH_CURL_SRC) $(BENCH)/curl_post_shim.o
+	gcc -O2 -Wall -Dcurl_easy_perform=bench_easy_perform -Dcurl_multi_add_handle=bench_multi_add_handle \
+	    -o $@ $< $(BENCH)/curl_post_shim.o -lcurl
+
+bench: bench-deps $(BENCH)/hc_bench $(BENCH)/curl_bench
+	BENCH_ARGS="$(BENCH_ARGS)" $(BENCH_RUN) $(BENCH_ARGS)
+
+bench-smoke: bench-deps $(BENCH)/hc_bench $(BENCH)/curl_bench
+	timeout 300 $(BENCH_RUN) --smoke

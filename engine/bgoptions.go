@@ -377,6 +377,9 @@ func ParseBackgroundRequest(url string, options []byte, body []byte, bodySet boo
 	if method.Set {
 		spec.Method, spec.CustomMethod = method.Value, true
 	}
+	if err := checkBackgroundSpec(spec); err != nil {
+		return nil, err
+	}
 	return spec, nil
 }
 

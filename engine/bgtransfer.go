@@ -27,7 +27,7 @@ func (e *Engine) perform(j *job) *BackgroundResult {
 		defer cancel()
 	}
 	if spec.URLError != 0 {
-		return errorResult(newCurlError(spec.URLError, "URL rejected: "+spec.URL))
+		return errorResult(newCurlError(spec.URLError, "URL rejected: "+redactURL(spec.URL)))
 	}
 	u, cerr := parseCurlURL(spec.URL, parseOptions{})
 	if cerr != nil {

@@ -24,7 +24,8 @@ type HTTPConError struct {
 }
 
 func (e *HTTPConError) Error() string {
-	return fmt.Sprintf("invalid curl parameter [%s] at [%d]: %s", clip(e.Value, 64), e.Pos, e.Reason)
+	// The value may carry a password: it is masked (Kamailio prints it).
+	return fmt.Sprintf("invalid curl parameter [%s] at [%d]: %s", clip(maskUserinfo(e.Value), 64), e.Pos, e.Reason)
 }
 
 // ParseHTTPCon parses one httpcon value. d holds the modparam values as they are at this

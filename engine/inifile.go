@@ -325,7 +325,13 @@ func (l *cfgLexer) option(key string, kind iniKind, dst any) (string, error) {
 		}
 		*dst.(*int) = v
 	}
-	return "", l.eatEOL()
+	if err := l.eatEOL(); err != nil && asciiEqualFold(key, "password") {
+		// The error would quote the rest of an unquoted password.
+		return "", l.errAt(t.line, t.col, "option %s: end of line expected after the value (not shown); quote a password with blanks", qkey)
+	} else if err != nil {
+		return "", err
+	}
+	return "", nil
 }
 
 // eatEOL is cfg_eat_eol: only blanks and a comment may follow a value; end of file is

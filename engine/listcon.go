@@ -103,8 +103,17 @@ func newListconEntry(cc *Connection) listconEntry {
 		f := cc.Failover
 		e.Failover = &f
 	}
-	if cc.FromFile {
-		e.URL = maskURLPassword(cc.URL)
+	// A config-file url is kept verbatim, and an httpcon url may hold a second
+	// "user:password@" after the first '@' (which ended the userinfo): mask both kinds,
+	// and a proxy's credentials.
+	e.URL = maskURLPassword(cc.URL)
+	if e.HTTPProxy != nil {
+		scheme, rest, ok := strings.Cut(*e.HTTPProxy, "://")
+		masked := maskURLPassword(*e.HTTPProxy)
+		if ok {
+			masked = scheme + "://" + maskURLPassword(rest)
+		}
+		e.HTTPProxy = &masked
 	}
 	return e
 }

@@ -92,6 +92,9 @@ func (e *Engine) connect(con, url string, contentType OptString, data []byte, de
 		if contentType.Set {
 			ct = contentType.Value
 		}
+		if err := checkNoLineBreak("content type", ct); err != nil {
+			return internalError(InvalidRequest, err.Error())
+		}
 		r.headers = []string{contentTypeHeader(ct)}
 	}
 	cs.beginRequest()
@@ -121,6 +124,9 @@ func (e *Engine) QueryC(url string, post []byte, ctype OptString, hdrs string) *
 	if len(post) == 0 || !ctype.Set {
 		return e.Query(url, post, hdrs)
 	}
+	if err := checkNoLineBreak("content type", ctype.Value); err != nil {
+		return internalError(InvalidRequest, err.Error())
+	}
 	return e.queryHeaders("POST", false, url, post, []string{hdrs, contentTypeHeader(ctype.Value)})
 }
 
@@ -135,6 +141,9 @@ func (e *Engine) ClientGet(url string, body []byte, hdrs string) *Result {
 func (e *Engine) Request(method, url string, body []byte, hdrs string) *Result {
 	if method == "" {
 		return internalError(InvalidRequest, "no HTTP method given")
+	}
+	if err := checkMethod(method); err != nil {
+		return internalError(InvalidRequest, err.Error())
 	}
 	return e.query(method, true, url, body, hdrs)
 }
@@ -164,6 +173,9 @@ func (e *Engine) queryHeaders(method string, custom bool, url string, body []byt
 		if h != "" {
 			r.headers = append(r.headers, h)
 		}
+	}
+	if err := checkHeaderEntries(r.headers); err != nil {
+		return internalError(InvalidRequest, err.Error())
 	}
 	if len(body) > 0 {
 		r.post, r.body = true, cutNUL(body)
@@ -484,6 +496,10 @@ func (x *xfer) roundTrip(u *reqURL, method string, post bool, body []byte, auth 
 			sendBody = nil
 		}
 		h.expect = len(sendBody) > expect100Threshold && !hasCustomHeader(x.r.headers, "Expect")
+		if cerr := h.check(); cerr != nil {
+			x.keep(pc) // unused: it stays as good as it was
+			return nil, nil, cerr
+		}
 		before := x.hc.total
 		resp, cerr := x.exchange(pc, &h, sendBody)
 		if cerr == nil {

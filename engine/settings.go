@@ -76,7 +76,7 @@ func (p *settingsParser) line(n int, line string) error {
 	}
 	name, value, ok := strings.Cut(item, "=")
 	if !ok {
-		return fmt.Errorf("line %d: %s is not a \"name = value\" item (no '=')", n, quoted(item, 40))
+		return fmt.Errorf("line %d: %s is not a \"name = value\" item (no '=')", n, quoted(maskUserinfo(item), 40))
 	}
 	name = strings.Trim(name, " \t")
 	value = strings.Trim(value, " \t")
@@ -275,7 +275,7 @@ func (p *settingsParser) modInit(readFile func(string) ([]byte, error)) error {
 		c.Warnings = append(c.Warnings, "connection_timeout 0: queries use 4 s; connections that copied 0 have no timeout")
 		c.Defaults.ConnectionTimeout = DefaultConnectionTimeout
 	}
-	return nil
+	return checkConfig(c)
 }
 
 // parseNonNegative parses a decimal integer >= 0.

@@ -64,7 +64,17 @@ HCM_INT_PARAM(httpredirect)
 HCM_STR_PARAM(useragent)
 HCM_INT_PARAM(maxdatasize)
 HCM_STR_PARAM(config_file)
-HCM_CHARP_PARAM(httpcon)
+
+/* 5.6.3's httpcon parser skips blanks and line breaks before the name, so they carry no
+ * meaning and need not survive the settings line. */
+static int param_httpcon(modparam_t type, void *val)
+{
+	const char *s = val;
+	if(s == NULL)
+		return -1;
+	s += strspn(s, " \t\r\n");
+	return hcm_settings_add_str("httpcon", s, strlen(s));
+}
 HCM_INT_PARAM(authmethod)
 HCM_INT_PARAM(keep_connections)
 HCM_INT_PARAM(query_result)

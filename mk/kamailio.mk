@@ -8,7 +8,12 @@ KAM_MOD := $(CURDIR)/$(KAM_DIR)/http_client.so
 KAM_SRC := $(BUILD)/kamailio-src/kamailio-5.6.3/src
 ORACLE_DIR := $(CURDIR)/../shared/oracle
 
-.PHONY: kamailio-module kamailio-test kamailio-soak
+.PHONY: kamailio-module kamailio-test kamailio-soak kamailio-deps
+
+# Debian's kamailio 5.6.3 (the oracle's run.sh installs it too) and the RPC client.
+kamailio-deps:
+	@command -v kamailio >/dev/null && command -v kamcmd >/dev/null || { apt-get update -q >/dev/null; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q kamailio kamailio-utils-modules >/dev/null; }
 
 $(KAM_SRC)/core/sr_module.h:
 	examples/kamailio/fetch_source.sh $(BUILD)/kamailio-src
@@ -28,7 +33,7 @@ kamailio-test: kamailio-module
 	timeout 900 $(ORACLE_DIR)/run.sh --module $(KAM_MOD) --out $(CURDIR)/$(KAM_DIR)/oracle.json
 	python3 $(ORACLE_DIR)/compare.py $(ORACLE_DIR)/results/kamailio-5.6.3.json $(KAM_DIR)/oracle.json
 
-kamailio-soak: kamailio-module
+kamailio-soak: kamailio-module kamailio-deps
 	timeout 600 python3 examples/kamailio/soak.py --module $(KAM_MOD) --out $(KAM_DIR)/soak.json
 
 test: kamailio-test kamailio-soak

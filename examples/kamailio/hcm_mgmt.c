@@ -296,16 +296,12 @@ static void rpc_listcon(rpc_t *rpc, void *ctx)
 			entry_free(&e);
 			goto bad;
 		}
-		/* Unset strings (null) are shown empty, as 5.6.3 shows them. */
-		str v[] = {e.name, e.schema, e.url, e.username, e.password, e.failover};
-		for(size_t i = 0; i < sizeof v / sizeof v[0]; i++)
-			if(v[i].s == NULL)
-				v[i].s = "";
+		/* Unset strings (JSON null) go out as NULL strings, as 5.6.3's do. */
 		int rc = rpc->struct_add(root, "{", "CONNECTION", &st);
 		if(rc >= 0)
-			rc = rpc->struct_add(st, "SSSSSSd", "NAME", &v[0], "SCHEMA", &v[1], "URI", &v[2],
-					"USERNAME", &v[3], "PASSWORD", &v[4], "FAILOVER", &v[5], "TIMEOUT",
-					e.timeout);
+			rc = rpc->struct_add(st, "SSSSSSd", "NAME", &e.name, "SCHEMA", &e.schema, "URI",
+					&e.url, "USERNAME", &e.username, "PASSWORD", &e.password, "FAILOVER",
+					&e.failover, "TIMEOUT", e.timeout);
 		entry_free(&e);
 		if(rc < 0) {
 			api->free(json);

@@ -184,10 +184,14 @@ int hcm_validate(int *connections)
 		return -1;
 
 	rep.message[sizeof rep.message - 1] = '\0';
-	if(rep.code != HC_OK) {
+	if(rep.code == HC_E_CONFIG) {
 		char described[2 * HC_ERROR_SIZE];
 		hcm_settings_describe(rep.message, described, sizeof described);
-		LM_ERR("invalid http_client configuration: %s (hc_code %d)\n", described, rep.code);
+		LM_ERR("invalid http_client configuration: %s\n", described);
+		return -1;
+	}
+	if(rep.code != HC_OK) {
+		LM_ERR("libhc cannot be used: %s (hc_code %d)\n", rep.message, rep.code);
 		return -1;
 	}
 	*connections = rep.connections;

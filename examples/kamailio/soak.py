@@ -76,7 +76,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def do_GET(self):
-        body = b"ok " + self.path.encode()
+        self.answer(b"ok " + self.path.encode())
+
+    def do_POST(self):
+        data = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.answer(b"post " + self.path.encode() + b" " + data)
+
+    def answer(self, body):
+        if self.headers.get("X-T"):
+            body += b" X-T=" + self.headers["X-T"].encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(body)))
@@ -138,6 +146,11 @@ def private_kib(pid):
     with open("/proc/%d/smaps_rollup" % pid) as f:
         text = f.read()
     return sum(int(v) for v in re.findall(r"^Private_(?:Clean|Dirty):\s+(\d+)", text, re.M))
+
+
+def threads(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return int(re.search(r"Threads:\s+(\d+)", f.read()).group(1))
 
 
 def maps_libhc(pid):
@@ -232,7 +245,8 @@ def run(module, requests, concurrency, httpd, with_auth=True):
         report["rss_kib"] = {
             "main": {"before": rss0[kam.pid], "after": rss1[kam.pid], "private": private[kam.pid]},
             "workers": [{"pid": p, "before": rss0[p], "after": rss1[p],
-                         "growth": rss1[p] - rss0[p], "private": private[p]} for p in workers]}
+                         "growth": rss1[p] - rss0[p], "private": private[p],
+                         "threads": threads(p)} for p in workers]}
 
         listcon = kamcmd(ctl, "httpclient.listcon")
         connok = kamcmd(ctl, "cnt.get", "httpclient", "connok")
@@ -268,13 +282,91 @@ def show(report, failures):
         report.get("maps_libhc"), report.get("rpc_process_maps_libhc")))
     for w in report.get("rss_kib", {}).get("workers", []):
         print("  worker %d: RSS %d KiB before the first request, %d KiB after the last (+%d KiB);"
-              " private %d KiB" % (w["pid"], w["before"], w["after"], w["growth"], w["private"]))
+              " private %d KiB; %d threads" % (w["pid"], w["before"], w["after"], w["growth"],
+                                               w["private"], w["threads"]))
     m = report.get("rss_kib", {}).get("main")
     if m:
         print("  main: RSS %d KiB; private %d KiB" % (m["after"], m["private"]))
     print("  connok=%s connections=%s" % (report.get("connok"), report.get("connections")))
     for f in failures:
         print("  FAIL:", f)
+
+
+KEMI_CFG = """#!KAMAILIO
+debug=2
+log_stderror=yes
+children=1
+disable_tcp=yes
+auto_aliases=no
+listen=udp:127.0.0.1:{sip_port}
+mpath="{mpath}"
+loadmodule "sl.so"
+loadmodule "pv.so"
+loadmodule "app_jsdt.so"
+loadmodule "{module}"
+modparam("http_client", "httpcon", "api=>http://127.0.0.1:{http_port}/api")
+modparam("app_jsdt", "load", "{script}")
+cfgengine "jsdt"
+"""
+
+# Every KEMI function of the module, each result into its own variable.
+KEMI_JS = """
+function ksr_request_route() {
+    var base = "http://127.0.0.1:%d";
+    var rc = [
+        KSR.http_client.curl_connect("api", "/get", "$var(a)"),
+        KSR.http_client.curl_connect_post("api", "/post", "text/plain", "hello", "$var(b)"),
+        KSR.http_client.query(base + "/q", "$var(c)"),
+        KSR.http_client.query_post(base + "/qp", "x=1", "$var(d)"),
+        KSR.http_client.query_post_hdrs(base + "/qh", "x=2", "X-T: 1", "$var(e)"),
+        KSR.http_client.get_hdrs(base + "/gh", "", "X-T: 2", "$var(f)")];
+    var res = ["a", "b", "c", "d", "e", "f"].map(function (v) { return KSR.pv.get("$var(" + v + ")"); });
+    KSR.hdr.append_to_reply("X-Rc: " + rc.join(",") + "\\r\\nX-Res: " + res.join("|") + "\\r\\n");
+    KSR.sl.sl_send_reply(200, "OK");
+}
+"""
+
+KEMI_WANT = ("200,200,200,200,200,200",
+             "ok /api/get|post /api/post hello|ok /q|post /qp x=1|post /qh x=2 X-T=1|ok /gh X-T=2")
+
+
+def kemi_check(module, httpd):
+    """One SIP request through a JavaScript (app_jsdt) routing script that calls every
+    KEMI function of the module. Returns a list of failures."""
+    work = tempfile.mkdtemp(prefix="hc-kam-kemi-")
+    sip_port = free_port()
+    script = os.path.join(work, "route.js")
+    with open(script, "w") as f:
+        f.write(KEMI_JS % httpd.server_address[1])
+    cfg = os.path.join(work, "kamailio.cfg")
+    with open(cfg, "w") as f:
+        f.write(KEMI_CFG.format(sip_port=sip_port, mpath=MPATH, module=module, script=script,
+                                http_port=httpd.server_address[1]))
+    log = open(os.path.join(work, "kamailio.log"), "w")
+    kam = subprocess.Popen(["kamailio", "-f", cfg, "-DD", "-E"], stdout=log,
+                           stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        reply = None
+        for i in range(50):  # until it answers: start-up takes a moment
+            if kam.poll() is not None:
+                break
+            reply = sip_request(sip_port, 100000 + i, timeout=0.2)
+            if reply:
+                break
+    finally:
+        kam.send_signal(signal.SIGTERM)
+        try:
+            kam.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(kam.pid, signal.SIGKILL)
+            kam.wait()
+        log.close()
+    got = (reply or {}).get("X-Rc"), (reply or {}).get("X-Res")
+    print("KEMI (app_jsdt): rc %s, results %s" % got)
+    if got != KEMI_WANT:
+        return ["KEMI functions: got %s, want %s (log in %s)" % (got, KEMI_WANT, work)]
+    shutil.rmtree(work, ignore_errors=True)
+    return []
 
 
 def api_entry(listcon):
@@ -298,9 +390,12 @@ def main():
     runs = [(a.module,) + run(a.module, a.requests, a.concurrency, httpd)]
     if a.baseline and os.path.exists(a.baseline):
         runs.append((a.baseline,) + run(a.baseline, a.requests, a.concurrency, httpd, False))
+    kemi = kemi_check(a.module, httpd)
     httpd.shutdown()
 
-    ok = True
+    ok = not kemi
+    for f in kemi:
+        print("FAIL:", f)
     for module, report, failures, work in runs:
         show(report, failures)
         ok = ok and not failures

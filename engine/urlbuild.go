@@ -126,12 +126,14 @@ func (u *reqURL) format(withPass bool) string {
 	return b.String()
 }
 
-// encodeUserinfo re-encodes the characters that cannot appear raw in userinfo.
+// encodeUserinfo re-encodes the characters that cannot appear raw in userinfo ('?' and
+// '#' too: raw, they would end the authority, and a redirect resolved against the URL
+// would go to a host named after the user).
 func encodeUserinfo(s string) string {
 	const hexd = "0123456789ABCDEF"
 	need := false
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c == '@' || c == ':' || c == '/' || c == '%' || c <= ' ' || c >= 0x7f {
+		if c := s[i]; c == '@' || c == ':' || c == '/' || c == '?' || c == '#' || c == '%' || c <= ' ' || c >= 0x7f {
 			need = true
 			break
 		}
@@ -142,7 +144,7 @@ func encodeUserinfo(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c == '@' || c == ':' || c == '/' || c == '%' || c <= ' ' || c >= 0x7f {
+		if c == '@' || c == ':' || c == '/' || c == '?' || c == '#' || c == '%' || c <= ' ' || c >= 0x7f {
 			b.WriteByte('%')
 			b.WriteByte(hexd[c>>4])
 			b.WriteByte(hexd[c&15])
@@ -195,7 +197,8 @@ func parseCurlURL(s string, opt parseOptions) (*reqURL, *curlError) {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c < 0x20 || c == 0x7f || (c == ' ' && !opt.redirect) {
-			return nil, newCurlError(curlURLMalformat, "malformed URL: "+strconv.Quote(redactURL(s)))
+			// The URL is quoted clipped (control bytes escaped): a message stays short.
+			return nil, newCurlError(curlURLMalformat, "malformed URL: "+quoted(redactURL(s), 128))
 		}
 	}
 	if opt.redirect {
@@ -212,7 +215,7 @@ func parseCurlURL(s string, opt parseOptions) (*reqURL, *curlError) {
 			i++
 		}
 		if i < 1 || i > 3 {
-			return nil, newCurlError(curlURLMalformat, "bad slashes in URL: "+strconv.Quote(redactURL(s)))
+			return nil, newCurlError(curlURLMalformat, "bad slashes in URL: "+quoted(redactURL(s), 128))
 		}
 		rest = rest[i:]
 	} else {

@@ -100,22 +100,60 @@ int hc__copy_text(char *buf, size_t buf_len, const char *text, size_t text_len)
     return n < text_len;
 }
 
+/* A large body is read by the engine straight into a future result block (hc__body_alloc):
+ * the block starts HC_BODY_HEAD bytes before the body, room for either result struct, and
+ * keeps HC_BODY_SLACK bytes after it for the result's other strings. */
+#define HC_BODY_HEAD 256
+#define HC_BODY_SLACK 1024
+_Static_assert(sizeof(hc_result) <= HC_BODY_HEAD && sizeof(hc_background_result) <= HC_BODY_HEAD,
+               "HC_BODY_HEAD must hold a result struct");
+
+char *hc__body_alloc(size_t len)
+{
+    char *block = malloc(HC_BODY_HEAD + len + 1 + HC_BODY_SLACK);
+    return block == NULL ? NULL : block + HC_BODY_HEAD;
+}
+
+void hc__body_free(char *body)
+{
+    if (body != NULL)
+        free(body - HC_BODY_HEAD);
+}
+
 /* hc_pack allocates one block holding a head of head_size bytes (the result struct)
  * followed by n strings, each copied from src[i] (len[i] bytes, NULL when 0) and ended by
- * a NUL; dst[i] receives each copy's address. One block, so one free() releases it all. */
+ * a NUL; dst[i] receives each copy's address. One block, so one free() releases it all.
+ * With in_place, src[0] is a body from hc__body_alloc: its block becomes the result (grown
+ * if the other strings need more than the slack) and src[0] is not copied; the block is
+ * consumed even when NULL is returned. */
 static void *hc_pack(size_t head_size, size_t n, const char **const dst[], const char *const src[],
-                     const size_t len[])
+                     const size_t len[], int in_place)
 {
     size_t total = head_size + n;
     for (size_t i = 0; i < n; i++)
         total += len[i];
-    char *block = malloc(total);
-    if (block == NULL)
-        return NULL;
-    char *p = block + head_size;
+    char *block, *p;
+    if (in_place) {
+        block = (char *)src[0] - HC_BODY_HEAD;
+        total += HC_BODY_HEAD - head_size;
+        if (total > HC_BODY_HEAD + len[0] + 1 + HC_BODY_SLACK) {
+            char *grown = realloc(block, total);
+            if (grown == NULL) {
+                free(block);
+                return NULL;
+            }
+            block = grown;
+        }
+        p = block + HC_BODY_HEAD;
+    } else {
+        block = malloc(total);
+        if (block == NULL)
+            return NULL;
+        p = block + head_size;
+    }
     for (size_t i = 0; i < n; i++) {
         *dst[i] = p;
-        if (len[i] > 0)
+        if (len[i] > 0 && !(in_place && i == 0))
             memcpy(p, src[i], len[i]);
         p[len[i]] = '\0';
         p += len[i] + 1;
@@ -124,7 +162,7 @@ static void *hc_pack(size_t head_size, size_t n, const char **const dst[], const
 }
 
 hc_result *hc__result_new(int ret, int code, int status, int curl_code, int body_kept,
-                          const char *body, size_t body_len,
+                          const char *body, size_t body_len, int body_in_place,
                           const char *content_type, size_t content_type_len,
                           const char *effective_url, size_t effective_url_len,
                           const char *headers, size_t headers_len,
@@ -137,7 +175,7 @@ hc_result *hc__result_new(int ret, int code, int status, int curl_code, int body
     const char *const src[] = {body, content_type, effective_url, headers, http_version, error};
     const size_t len[] = {body_len, content_type_len, effective_url_len, headers_len, http_version_len,
                           error_len};
-    hc_result *r = hc_pack(sizeof *r, 6, dst, src, len);
+    hc_result *r = hc_pack(sizeof *r, 6, dst, src, len, body_in_place);
     if (r == NULL)
         return NULL;
     tmp.ret = ret;
@@ -164,7 +202,7 @@ static int hc_child_result(hc_result **result)
 {
     if (result != NULL) {
         const char *msg = hc_strerror(HC_E_FORKED);
-        *result = hc__result_new(-1, HC_E_FORKED, 0, 0, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0,
+        *result = hc__result_new(-1, HC_E_FORKED, 0, 0, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0,
                                  NULL, 0, msg, strlen(msg));
     }
     return -1;
@@ -338,6 +376,7 @@ hc_code hc_shutdown(int grace_ms)
 
 hc_background_result *hc__background_result_new(uint64_t id, int outcome, int status,
                                                 const char *content, size_t content_len,
+                                                int content_in_place,
                                                 int curl_code, const char *error, size_t error_len,
                                                 const char *detail, size_t detail_len,
                                                 const char *headers, size_t headers_len,
@@ -350,7 +389,7 @@ hc_background_result *hc__background_result_new(uint64_t id, int outcome, int st
                                 &tmp.http_version};
     const char *const src[] = {content, error, detail, headers, url, version};
     const size_t len[] = {content_len, error_len, detail_len, headers_len, url_len, version_len};
-    hc_background_result *r = hc_pack(sizeof *r, 6, dst, src, len);
+    hc_background_result *r = hc_pack(sizeof *r, 6, dst, src, len, content_in_place);
     if (r == NULL)
         return NULL;
     tmp.id = id;

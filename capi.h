@@ -8,11 +8,19 @@
 #include <stddef.h>
 #include "hc.h"
 
+/* hc__body_alloc returns len bytes (plus a NUL's room) for a response body inside a future
+ * result block, so that the engine reads the body in place; NULL when out of memory. The
+ * body is passed to hc__result_new or hc__background_result_new with in_place set (which
+ * consume it), or released with hc__body_free. */
+char *hc__body_alloc(size_t len);
+void hc__body_free(char *body);
+
 /* hc__result_new builds a result as one malloc'd block (the struct, then each string with a
  * trailing NUL), so that hc_result_free is a single free(). Pointers may be NULL when the
- * matching length is 0. Returns NULL only when malloc fails. */
+ * matching length is 0. body_in_place: body is from hc__body_alloc and becomes part of the
+ * result without a copy (consumed even on failure). Returns NULL only when malloc fails. */
 hc_result *hc__result_new(int ret, int code, int status, int curl_code, int body_kept,
-                          const char *body, size_t body_len,
+                          const char *body, size_t body_len, int body_in_place,
                           const char *content_type, size_t content_type_len,
                           const char *effective_url, size_t effective_url_len,
                           const char *headers, size_t headers_len,
@@ -23,7 +31,7 @@ hc_result *hc__result_new(int ret, int code, int status, int curl_code, int body
  * hc__result_new; timings holds queue, connect, tls, first_byte and total. */
 hc_background_result *hc__background_result_new(uint64_t id, int outcome, int status,
                                                 const char *content, size_t content_len,
-                                                int curl_code, const char *error, size_t error_len,
+                                                int content_in_place, int curl_code, const char *error, size_t error_len,
                                                 const char *detail, size_t detail_len,
                                                 const char *headers, size_t headers_len,
                                                 const char *url, size_t url_len,

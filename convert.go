@@ -72,8 +72,35 @@ func copyText(buf *C.char, n C.size_t, msg string) {
 func putResult(out **C.hc_result, r *engine.Result) C.int {
 	if out != nil {
 		*out = newCResult(r, resultCode(r))
+	} else if r.BodyExternal {
+		cBodies{}.Free(r.Body)
 	}
 	return C.int(r.Ret)
+}
+
+// cBodies is the engine's BodyAllocator (engine/bodyalloc.go): C memory inside a future
+// result block (capi.c's hc__body_alloc), so that a large body is read from the socket
+// into the block the host receives, with no Go allocation and no copy.
+type cBodies struct{}
+
+func (cBodies) Alloc(n int) []byte {
+	p := C.hc__body_alloc(C.size_t(n))
+	if p == nil {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(p)), n)
+}
+
+func (cBodies) Free(b []byte) {
+	C.hc__body_free((*C.char)(unsafe.Pointer(unsafe.SliceData(b))))
+}
+
+// inPlace says whether a body is cBodies memory that the result block takes over.
+func inPlace(external bool, body []byte) C.int {
+	if external && len(body) > 0 {
+		return 1
+	}
+	return 0
 }
 
 // resultCode is the hc_code that explains a result's return value.
@@ -114,7 +141,7 @@ func newCResult(r *engine.Result, code C.int) *C.hc_result {
 	ver, verLen := cstr(r.HTTPVersion)
 	msg, msgLen := cstr(r.Message)
 	return C.hc__result_new(C.int(r.Ret), code, C.int(r.Status), C.int(r.CurlCode), C.int(kept),
-		body, bodyLen, ctype, ctypeLen, url, urlLen, hdrs, hdrsLen, ver, verLen, msg, msgLen)
+		body, bodyLen, inPlace(r.BodyExternal, r.Body), ctype, ctypeLen, url, urlLen, hdrs, hdrsLen, ver, verLen, msg, msgLen)
 }
 
 // submitCode is the hc_code of a refused background submission.
@@ -143,12 +170,12 @@ func newCBackgroundResult(r *engine.BackgroundResult) *C.hc_background_result {
 		C.double(r.Timings.Total.Seconds()),
 	}
 	return C.hc__background_result_new(C.uint64_t(r.ID), C.int(r.Outcome), C.int(r.Status),
-		content, contentLen, C.int(r.CurlCode), msg, msgLen, detail, detailLen,
+		content, contentLen, inPlace(r.ContentExternal, r.Content), C.int(r.CurlCode), msg, msgLen, detail, detailLen,
 		hdrs, hdrsLen, url, urlLen, ver, verLen, &t[0])
 }
 
 // cbuf and cstr pass Go memory to C for the duration of one call (allowed: it holds no
-// Go pointers); hc__result_new copies it.
+// Go pointers); hc__result_new copies it (except an in-place body, which is C memory).
 func cbuf(b []byte) (*C.char, C.size_t) {
 	if len(b) == 0 {
 		return nil, 0

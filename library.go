@@ -63,6 +63,7 @@ func initLibrary(settings string) (C.int, string) {
 	if err != nil {
 		return C.HC_E_CONFIG, err.Error()
 	}
+	eng.SetBodyAllocator(cBodies{}) // large bodies are read into the C result's block
 	current.Store(&library{cfg: cfg, eng: eng})
 	return C.HC_OK, ""
 }

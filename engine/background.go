@@ -65,6 +65,8 @@ type BackgroundResult struct {
 	EffectiveURL string
 	HTTPVersion  string
 	Timings      Timings
+
+	ContentExternal bool // Content is BodyAllocator memory, owned by the receiver (bodyalloc.go)
 }
 
 // background is the Engine's asynchronous side.
@@ -173,7 +175,6 @@ func (e *Engine) Submit(pool string, spec *BackgroundSpec) (uint64, error) {
 func (e *Engine) run(j *job) {
 	b := e.bg
 	defer b.active.Done()
-	defer j.pool.slots.Release(1)
 	defer j.cancel(nil)
 	res := func() (res *BackgroundResult) {
 		defer func() {
@@ -183,7 +184,12 @@ func (e *Engine) run(j *job) {
 		}()
 		return e.perform(j)
 	}()
-	b.complete(j, res, Completed)
+	// The queue slot is free before the result can be seen: a host that submits one
+	// request per result it polls must never meet a full queue.
+	j.pool.slots.Release(1)
+	if !b.complete(j, res, Completed) {
+		e.discardBody(res.Content, res.ContentExternal) // cancelled or shut down meanwhile
+	}
 }
 
 // complete delivers res as j's one result; later completions of the same job are
@@ -280,7 +286,6 @@ type completions struct {
 	mu      sync.Mutex
 	list    []*BackgroundResult
 	head    int
-	arrived chan struct{} // signalled on every push, for blocked pollers
 	readFD  int
 	writeFD int
 }
@@ -291,7 +296,6 @@ func (c *completions) init() error {
 		return err
 	}
 	c.readFD, c.writeFD = p[0], p[1]
-	c.arrived = make(chan struct{}, 1)
 	return nil
 }
 
@@ -302,10 +306,6 @@ func (c *completions) push(r *BackgroundResult) {
 	}
 	c.list = append(c.list, r)
 	c.mu.Unlock()
-	select {
-	case c.arrived <- struct{}{}:
-	default:
-	}
 }
 
 func (c *completions) tryPop() *BackgroundResult {
@@ -325,24 +325,23 @@ func (c *completions) tryPop() *BackgroundResult {
 	return r
 }
 
+// pop waits on the calling thread, in poll(2) on the pipe, rather than parking the
+// goroutine: Poll is called from the host's thread, to which cgo locks the goroutine, and
+// a parked locked goroutine costs two thread hand-offs to wake (see directconn.go).
 func (c *completions) pop(timeout time.Duration) *BackgroundResult {
 	if r := c.tryPop(); r != nil || timeout == 0 {
 		return r
 	}
-	var expired <-chan time.Time
+	var deadline time.Time
 	if timeout > 0 {
-		t := time.NewTimer(timeout)
-		defer t.Stop()
-		expired = t.C
+		deadline = time.Now().Add(timeout)
 	}
 	for {
-		select {
-		case <-c.arrived:
-			if r := c.tryPop(); r != nil {
-				return r
-			}
-		case <-expired:
+		if err := waitFD(uintptr(c.readFD), pollIn, deadline); err != nil {
 			return c.tryPop()
+		}
+		if r := c.tryPop(); r != nil {
+			return r
 		}
 	}
 }

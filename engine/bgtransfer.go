@@ -60,12 +60,13 @@ func (e *Engine) perform(j *job) *BackgroundResult {
 		return out
 	}
 	return &BackgroundResult{
-		Status:       res.Status,
-		Content:      res.Body,
-		Header:       res.Header,
-		EffectiveURL: res.EffectiveURL,
-		HTTPVersion:  res.HTTPVersion,
-		Timings:      timings,
+		Status:          res.Status,
+		Content:         res.Body,
+		ContentExternal: res.BodyExternal,
+		Header:          res.Header,
+		EffectiveURL:    res.EffectiveURL,
+		HTTPVersion:     res.HTTPVersion,
+		Timings:         timings,
 	}
 }
 

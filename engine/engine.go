@@ -17,7 +17,8 @@ type Engine struct {
 	conns   map[string]*connState // immutable after New
 	queryTr *transport            // identity of the query functions (global settings)
 	cnt     counters
-	bg      *background // background pools (background.go)
+	bg      *background   // background pools (background.go)
+	alloc   BodyAllocator // memory for large bodies; nil: Go memory (bodyalloc.go)
 
 	cas          *caCache // CA files, loaded once for every identity
 	bgTransports sync.Map // identity key -> *transport of background requests

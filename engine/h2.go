@@ -59,6 +59,9 @@ func (pc *pconn) startH2(addr string, deadline time.Time) *curlError {
 	if !ok || tc.ConnectionState().NegotiatedProtocol != "h2" {
 		return nil
 	}
+	if pc.fd != nil {
+		pc.fd.usePoller() // the HTTP/2 reader goroutine must be stoppable by Close
+	}
 	ctx := context.WithValue(context.Background(), h2ConnKey{}, tc)
 	if !deadline.IsZero() {
 		var cancel context.CancelFunc

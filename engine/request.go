@@ -104,6 +104,7 @@ func (e *Engine) connect(con, url string, contentType OptString, data []byte, de
 
 	if (res.CurlCode != 0 || res.Status >= 500) && c.Failover != "" && depth == 0 {
 		// One hop only: the failover's own failover is never tried.
+		e.discardBody(res.Body, res.BodyExternal)
 		return e.connect(c.Failover, url, contentType, data, depth+1)
 	}
 	return res
@@ -288,13 +289,14 @@ func (e *Engine) transfer(r *request, rawURL string) *Result {
 			next = "redirect"
 		}
 		sink := bodySink{keep: next == "" && (r.keepAll || resp.status >= 200 && resp.status < 500),
-			max: r.maxSize, oneline: r.oneline, limit: r.maxFileSize}
+			max: r.maxSize, oneline: r.oneline, limit: r.maxFileSize, alloc: e.alloc}
 		if r.maxFileSize > 0 && resp.contentLength > r.maxFileSize {
 			x.drop(pc)
 			return curlErrorResult(newCurlError(curlFileSizeExceeded, "Content-Length above max_file_size"))
 		}
 		if cerr := pc.readBody(resp, &sink); cerr != nil {
 			x.failed(pc, cerr)
+			e.discardBody(sink.buf, sink.external)
 			return curlErrorResult(cerr)
 		}
 		if !resp.reusable() || resp.connClose {
@@ -341,6 +343,11 @@ func (e *Engine) transfer(r *request, rawURL string) *Result {
 		} else {
 			res.keepBody(sink.buf, r.maxSize, r.oneline)
 		}
+		res.BodyExternal = sink.external
+		if sink.external && res.Body == nil { // not kept after all
+			e.discardBody(sink.buf, true)
+			res.BodyExternal = false
+		}
 		return res
 	}
 }
@@ -372,7 +379,8 @@ func (x *xfer) conn(u *reqURL, p *proxySpec) (*pconn, *curlError) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	pc, cerr := x.r.tr.dial(ctx, u, p, x.deadline, x.r.connectTimeout, x.r.ua)
+	// A synchronous request (no ctx) runs on the host's thread: direct I/O.
+	pc, cerr := x.r.tr.dial(ctx, u, p, x.deadline, x.r.connectTimeout, x.r.ua, x.r.ctx == nil)
 	if pc != nil {
 		x.use(pc)
 		if t := x.r.timings; t != nil && t.Connect == 0 {

@@ -19,6 +19,7 @@ type Result struct {
 	HTTPVersion  string  // "HTTP/1.1", "HTTP/1.0" or "HTTP/2"
 	Message      string  // human-readable error ("" on success); never contains passwords
 	Refusal      Refusal // why nothing was sent, when Ret is -1
+	BodyExternal bool    // Body is BodyAllocator memory, owned by the receiver (bodyalloc.go)
 }
 
 // Refusal says why a request was refused before anything was sent (Kamailio's -1).

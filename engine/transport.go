@@ -283,7 +283,8 @@ type pconn struct {
 	key      string // origin (and proxy) it talks to
 	viaProxy bool   // plain-http request through a proxy: absolute-form targets
 	proxy    *proxySpec
-	reused   bool // taken from a pool: a failure before any response byte is retried
+	reused   bool    // taken from a pool: a failure before any response byte is retried
+	fd       *fdConn // the TCP connection under conn (and TLS); nil if not TCP
 
 	connected  time.Time // TCP connect done (for timings)
 	handshaken time.Time // TLS handshake with the origin done; zero without TLS
@@ -366,7 +367,8 @@ const defaultConnectTimeout = 300 * time.Second
 
 // dial makes a new connection for u, honouring the total deadline (zero: none), the
 // connect timeout (zero: libcurl's 300 s) and ctx, which interrupts it.
-func (t *transport) dial(ctx context.Context, u *reqURL, p *proxySpec, deadline time.Time, connectTimeout time.Duration, ua OptString) (*pconn, *curlError) {
+// direct asks for direct I/O on the new connection (directconn.go): synchronous requests.
+func (t *transport) dial(ctx context.Context, u *reqURL, p *proxySpec, deadline time.Time, connectTimeout time.Duration, ua OptString, direct bool) (*pconn, *curlError) {
 	if connectTimeout <= 0 {
 		connectTimeout = defaultConnectTimeout
 	}
@@ -374,7 +376,11 @@ func (t *transport) dial(ctx context.Context, u *reqURL, p *proxySpec, deadline 
 	if !deadline.IsZero() && deadline.Before(connectBy) {
 		connectBy = deadline
 	}
-	d := net.Dialer{Deadline: connectBy}
+	// No TCP keep-alive probes: libcurl's default (CURLOPT_TCP_KEEPALIVE 0).
+	d := net.Dialer{Deadline: connectBy, KeepAlive: -1}
+	if direct {
+		d.Control = blockingConnect(connectBy)
+	}
 	if t.iface != nil {
 		if t.iface.err != nil {
 			return nil, t.iface.err
@@ -396,10 +402,19 @@ func (t *transport) dial(ctx context.Context, u *reqURL, p *proxySpec, deadline 
 	if p != nil {
 		addr = p.addr()
 	}
-	raw, err := d.DialContext(ctx, "tcp", addr)
+	dialled, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		code := classify(err, phaseConnect, p != nil)
 		return nil, newCurlError(code, "failed to connect to "+addr+": "+errText(err))
+	}
+	var raw net.Conn = dialled
+	var fc *fdConn
+	if tc, ok := dialled.(*net.TCPConn); ok {
+		fc = newFDConn(tc, direct)
+		raw = fc
+		if direct {
+			fc.setNonblock() // blockingConnect made it blocking for connect(2) alone
+		}
 	}
 	// The TCP connect is done; what follows (proxy, TLS) is bounded by the connect
 	// timeout too, as in curl, and by the total deadline.
@@ -412,6 +427,7 @@ func (t *transport) dial(ctx context.Context, u *reqURL, p *proxySpec, deadline 
 		}
 	}()
 	pc := newPconn(raw, t.connKey(u, p))
+	pc.fd = fc
 	pc.connected = time.Now()
 	pc.proxy = p
 	if p != nil && p.scheme == "https" {

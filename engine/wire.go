@@ -367,6 +367,9 @@ type bodySink struct {
 	sawLF   bool
 	total   int64 // bytes received (download size)
 	limit   int64 // CURLOPT_MAXFILESIZE; 0: none
+
+	alloc    BodyAllocator // where a large body of known length goes; nil: Go memory
+	external bool          // buf is alloc's memory (the Result then owns it)
 }
 
 // errFileWrite is curl's write-callback abort (23), which Halon's max_file_size check
@@ -423,7 +426,17 @@ func (pc *pconn) readBody(resp *response, sink *bodySink) *curlError {
 			if n > 64<<20 {
 				n = 64 << 20 // do not trust a huge Content-Length for the first allocation
 			}
-			sink.buf = make([]byte, 0, n)
+			if sink.alloc != nil && n == resp.contentLength && n >= minExternalBody {
+				if b := sink.alloc.Alloc(int(n)); b != nil {
+					sink.buf, sink.external = b[:0], true
+				}
+			}
+			if !sink.external {
+				sink.buf = make([]byte, 0, n)
+			}
+			if int64(cap(sink.buf)) >= resp.contentLength {
+				return pc.readInto(resp.contentLength, sink)
+			}
 		}
 		return pc.copyN(resp.contentLength, sink)
 	default:
@@ -459,6 +472,62 @@ func (pc *pconn) readSome(limit int64) ([]byte, error) {
 	_, _ = pc.br.Discard(n)
 	return p, nil
 }
+
+// readInto reads exactly n body bytes, which the whole body is, straight into the free
+// capacity of sink.buf: first what the connection's reader holds, then from the
+// connection itself, with reads as large as the rest (no copy through the reader's 16 KiB
+// buffer, and a few large reads instead of many small ones).
+func (pc *pconn) readInto(n int64, sink *bodySink) *curlError {
+	start := len(sink.buf)
+	dst := sink.buf[start : start+int(n)]
+	got := 0
+	if k := pc.br.Buffered(); k > 0 {
+		p, _ := pc.br.Peek(min(k, len(dst)))
+		got = copy(dst, p)
+		_, _ = pc.br.Discard(got)
+	}
+	// Wake up for the rest only when a good part of it is there (never more than what is
+	// left: TLS adds bytes, never removes them, so the socket sees at least that much).
+	lowat := 0
+	defer func() {
+		if lowat > 0 {
+			pc.fd.setRcvLowat(1)
+		}
+	}()
+	for got < len(dst) {
+		if pc.fd != nil {
+			want := min(len(dst)-got, rcvLowatMax)
+			if want < rcvLowatMin {
+				want = 1
+			}
+			if want != max(lowat, 1) && (lowat > 0 || want > 1) {
+				pc.fd.setRcvLowat(want)
+				lowat = want
+			}
+		}
+		m, err := pc.conn.Read(dst[got:])
+		got += m
+		if err != nil && got < len(dst) {
+			sink.buf, sink.total = sink.buf[:start+got], sink.total+int64(got)
+			if errors.Is(err, io.EOF) {
+				return newCurlError(curlPartialFile, "transfer closed with "+strconv.Itoa(len(dst)-got)+" bytes remaining to read")
+			}
+			return newCurlError(classify(err, phaseRecvBody, false), "receiving body: "+errText(err))
+		}
+	}
+	sink.buf, sink.total = sink.buf[:start+got], sink.total+int64(got)
+	if sink.over() {
+		return errFileWrite()
+	}
+	return nil
+}
+
+// The SO_RCVLOWAT range used by readInto: below the minimum, one more wake-up costs less
+// than the setsockopt calls.
+const (
+	rcvLowatMin = 64 << 10
+	rcvLowatMax = 256 << 10
+)
 
 // copyN moves exactly n body bytes into sink.
 func (pc *pconn) copyN(n int64, sink *bodySink) *curlError {

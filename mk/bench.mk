@@ -9,7 +9,8 @@
 # installed by bench-deps when missing (Debian packages).
 BENCH := $(BUILD)/bench
 BENCH_CURL_SRC := $(CURDIR)/../shared/bench/curl_bench.c
-BENCH_RUN = python3 ctest/bench/run.py --hc $(BENCH)/hc_bench --curl $(BENCH)/curl_bench --lib $(CURDIR)/$(LIB)
+BENCH_RUN = python3 ctest/bench/run.py --hc $(BENCH)/hc_bench --curl $(BENCH)/curl_bench --lib $(CURDIR)/$(LIB) \
+            --measure $(BENCH)/measure
 
 .PHONY: bench bench-smoke bench-deps
 
@@ -27,6 +28,10 @@ $(BENCH)/hc_bench: ctest/bench/hc_bench.c include/hc.h $(LIB)
 	@mkdir -p $(@D)
 	gcc -std=c99 -Wall -Wextra -Werror -O2 -D_GNU_SOURCE -Iinclude -o $@ $< $(LINK_HC)
 
+$(BENCH)/measure: ctest/bench/measure.c
+	@mkdir -p $(@D)
+	gcc -std=c99 -Wall -Wextra -Werror -O2 -o $@ $<
+
 $(BENCH)/curl_post_shim.o: ctest/bench/curl_post_shim.c
 	@mkdir -p $(@D)
 	gcc -std=c99 -Wall -Wextra -Werror -O2 -c -o $@ $<
@@ -35,8 +40,8 @@ $(BENCH)/curl_bench: $(BENCH_CURL_SRC) $(BENCH)/curl_post_shim.o
 	gcc -O2 -Wall -Dcurl_easy_perform=bench_easy_perform -Dcurl_multi_add_handle=bench_multi_add_handle \
 	    -o $@ $< $(BENCH)/curl_post_shim.o -lcurl
 
-bench: bench-deps $(BENCH)/hc_bench $(BENCH)/curl_bench
+bench: bench-deps $(BENCH)/hc_bench $(BENCH)/curl_bench $(BENCH)/measure
 	BENCH_ARGS="$(BENCH_ARGS)" $(BENCH_RUN) $(BENCH_ARGS)
 
-bench-smoke: bench-deps $(BENCH)/hc_bench $(BENCH)/curl_bench
+bench-smoke: bench-deps $(BENCH)/hc_bench $(BENCH)/curl_bench $(BENCH)/measure
 	timeout 300 $(BENCH_RUN) --smoke

@@ -4,12 +4,13 @@
 Starts nginx (ctest/bench/nginx.conf, its own prefix under build/bench, stopped by pid),
 then runs every mode for both drivers interleaved in rounds (hc first in odd rounds, curl
 first in even ones), so that the noise of a shared machine falls on both alike. Each run is
-a fresh process; its CPU time (user+sys) and peak RSS come from wait4()'s rusage, the
+a fresh process; its CPU time (user+sys) and peak RSS come from wait4()'s rusage (through
+measure.c), the
 request rate from the driver's own clock around its request loop. Reports min/median/max
 of every figure, compares medians as hc/libcurl, prints the table, writes it into
 BENCHMARKS.md (between the bench markers) and draws the ratios with gnuplot.
 
-usage: run.py --hc BIN --curl BIN --lib LIBHC [--rounds N] [--scale F] [--smoke]
+usage: run.py --hc BIN --curl BIN --lib LIBHC --measure BIN [--rounds N] [--scale F] [--smoke]
        [--md BENCHMARKS.md] [--png FILE] [--json FILE]
 --smoke runs every mode once with few requests and only checks that both sides answer
 (used by `make test`); it writes nothing.
@@ -118,27 +119,17 @@ class Nginx:
         return os.path.join(self.prefix, "cert.pem")
 
 
+MEASURE = None  # the measure program (measure.c), set by main
+
+
 def run_measured(argv, env, timeout=300):
-    """Runs argv to completion; returns (stdout, exit status, CPU seconds, peak RSS KiB)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        p = subprocess.Popen(argv, env=env, stdout=out, stderr=err)
-        deadline = time.time() + timeout
-        while True:
-            pid, status, ru = os.wait4(p.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.time() > deadline:
-                p.kill()
-                pid, status, ru = os.wait4(p.pid, 0)
-                break
-            time.sleep(0.005)
-        p.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        text, etext = out.read().decode(), err.read().decode()
-    if p.returncode != 0:
-        raise RuntimeError("%s failed (%d): %s %s" % (" ".join(argv), p.returncode, text.strip(), etext.strip()[-500:]))
-    return text, ru.ru_utime + ru.ru_stime, ru.ru_maxrss
+    """Runs argv to completion under measure; returns (stdout, CPU seconds, peak RSS KiB)."""
+    p = subprocess.run([MEASURE] + argv, env=env, capture_output=True, text=True, timeout=timeout)
+    got = re.search(r"measure user_us=(\d+) sys_us=(\d+) maxrss_kib=(\d+)", p.stderr)
+    if p.returncode != 0 or not got:
+        raise RuntimeError("%s failed (%d): %s %s" % (" ".join(argv), p.returncode, p.stdout.strip(),
+                                                       p.stderr.strip()[-500:]))
+    return p.stdout, (int(got.group(1)) + int(got.group(2))) / 1e6, int(got.group(3))
 
 
 class Bench:
@@ -287,7 +278,7 @@ def write_outputs(args, res, meta):
         "",
         "Requests per run: " + ", ".join("%s %d" % (m["name"], m["n"] * meta["scale"]) for m in MODES) +
         ". req/s is each driver's own clock around its request loop; CPU is the whole process "
-        "(user+sys from `wait4`, start-up and `hc_init`/`curl_global_init` included) divided by the "
+        "(user+sys from `wait4`, through `ctest/bench/measure.c`, start-up and `hc_init`/`curl_global_init` included) divided by the "
         "requests; peak RSS is the process's `ru_maxrss`. A process that starts, initialises and makes one request uses "
         "%.1f ms CPU and %.1f MiB (hc) vs %.1f ms and %.1f MiB (libcurl)." % (
             res["startup"]["hc"]["cpu_ms"]["med"], res["startup"]["hc"]["rss_kib"]["med"] / 1024,
@@ -343,6 +334,7 @@ def main():
     ap.add_argument("--hc", required=True)
     ap.add_argument("--curl", required=True)
     ap.add_argument("--lib", required=True)
+    ap.add_argument("--measure", required=True, help="the measure program (ctest/bench/measure.c)")
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--scale", type=float, default=1.0, help="multiplies every mode's request count")
     ap.add_argument("--only", default="", help="comma-separated mode names (for tuning; writes nothing)")
@@ -351,6 +343,8 @@ def main():
     ap.add_argument("--png", default=os.path.join(HERE, "ratios.png"))
     ap.add_argument("--json", default=os.path.join(ROOT, "build", "bench", "results.json"))
     args = ap.parse_args()
+    global MEASURE
+    MEASURE = args.measure
     if args.rounds < 7 and not (args.smoke or args.only):
         raise SystemExit("at least 7 rounds (the machine is noisy: medians need them)")
 

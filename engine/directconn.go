@@ -1,0 +1,246 @@
+// This file owns direct I/O for synchronous requests: a TCP connection whose reads and
+// writes block the calling thread in poll(2), as libcurl's do, instead of parking the
+// goroutine in Go's network poller.
+//
+// Why: a synchronous hc_* call runs on the host's own thread, to which cgo locks the
+// goroutine. When a locked goroutine parks in the poller, its thread sleeps and another
+// thread must wake it again when data arrives (runtime.stoplockedm/startlockedm): two
+// futex hand-offs and context switches per read, which cost more than the request itself
+// on a kept connection. Blocking in the syscall keeps the whole exchange on one thread;
+// the runtime only hands the P to another thread if the wait is long (sysmon), as for any
+// blocking syscall.
+//
+// Background requests run on goroutines that are not locked and many at a time: they keep
+// the poller (direct is off), and so does HTTP/2, whose reader goroutine lives as long as
+// the connection and must be stopped by a Close.
+
+package engine
+
+import (
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// fdConn is a TCP connection that can do direct I/O. Each connection belongs to one kind
+// of request for its whole life (the synchronous pools and the background pools never
+// share connections), so direct is fixed before the connection is shared.
+type fdConn struct {
+	*net.TCPConn
+	rc     syscall.RawConn
+	direct bool
+
+	// Deadlines of direct mode (net.Conn semantics; zero: none). In poller mode they are
+	// the TCPConn's own.
+	readBy, writeBy time.Time
+}
+
+func newFDConn(c *net.TCPConn, direct bool) *fdConn {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		direct = false
+	}
+	return &fdConn{TCPConn: c, rc: rc, direct: direct}
+}
+
+// usePoller turns direct I/O off for good (HTTP/2 takes the connection over).
+func (c *fdConn) usePoller() {
+	if !c.direct {
+		return
+	}
+	c.direct = false
+	_ = c.TCPConn.SetReadDeadline(c.readBy)
+	_ = c.TCPConn.SetWriteDeadline(c.writeBy)
+}
+
+func (c *fdConn) SetDeadline(t time.Time) error {
+	if !c.direct {
+		return c.TCPConn.SetDeadline(t)
+	}
+	c.readBy, c.writeBy = t, t
+	return nil
+}
+
+func (c *fdConn) SetReadDeadline(t time.Time) error {
+	if !c.direct {
+		return c.TCPConn.SetReadDeadline(t)
+	}
+	c.readBy = t
+	return nil
+}
+
+func (c *fdConn) SetWriteDeadline(t time.Time) error {
+	if !c.direct {
+		return c.TCPConn.SetWriteDeadline(t)
+	}
+	c.writeBy = t
+	return nil
+}
+
+func (c *fdConn) Read(p []byte) (int, error) {
+	if !c.direct {
+		return c.TCPConn.Read(p)
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	var n int
+	var err error
+	if rerr := c.rc.Read(func(fd uintptr) bool {
+		for {
+			n, err = syscall.Read(int(fd), p)
+			switch err {
+			case syscall.EINTR:
+				continue
+			case syscall.EAGAIN:
+				if err = waitFD(fd, pollIn, c.readBy); err != nil {
+					n = 0
+					return true
+				}
+				continue
+			}
+			return true
+		}
+	}); rerr != nil {
+		return 0, rerr
+	}
+	switch {
+	case err != nil:
+		return 0, c.opError("read", err)
+	case n == 0:
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+func (c *fdConn) Write(p []byte) (int, error) {
+	if !c.direct {
+		return c.TCPConn.Write(p)
+	}
+	var done int
+	var err error
+	if werr := c.rc.Write(func(fd uintptr) bool {
+		for done < len(p) {
+			// send(2) with MSG_NOSIGNAL: a peer that has gone must be an EPIPE error,
+			// never a SIGPIPE in the host.
+			n, _, e := syscall.Syscall6(syscall.SYS_SENDTO, fd, uintptr(unsafe.Pointer(&p[done])),
+				uintptr(len(p)-done), syscall.MSG_NOSIGNAL, 0, 0)
+			switch {
+			case e == syscall.EINTR:
+			case e == syscall.EAGAIN:
+				if err = waitFD(fd, pollOut, c.writeBy); err != nil {
+					return true
+				}
+			case e != 0:
+				err = e
+				return true
+			default:
+				done += int(n)
+			}
+		}
+		return true
+	}); werr != nil {
+		return done, werr
+	}
+	if err != nil {
+		return done, c.opError("write", err)
+	}
+	return done, nil
+}
+
+// blockingConnect is a net.Dialer Control for direct mode: the socket is made blocking,
+// with SO_SNDTIMEO as the connect timeout, so that connect(2) waits on the calling thread
+// instead of parking the goroutine for the socket to become writable. Should the timeout
+// pass or a signal interrupt it, connect returns EINPROGRESS or EINTR and Go waits in the
+// poller as usual, bounded by the Dialer's deadline. dial makes the socket non-blocking
+// again before any other use.
+func blockingConnect(connectBy time.Time) func(network, address string, c syscall.RawConn) error {
+	return func(_, _ string, c syscall.RawConn) error {
+		return c.Control(func(fd uintptr) {
+			left := time.Until(connectBy)
+			if left <= 0 {
+				return // the poller reports the timeout
+			}
+			tv := syscall.NsecToTimeval(int64(left))
+			if tv.Sec == 0 && tv.Usec == 0 {
+				tv.Usec = 1 // a zero SO_SNDTIMEO would mean no limit
+			}
+			if syscall.SetsockoptTimeval(int(fd), syscall.SOL_SOCKET, syscall.SO_SNDTIMEO, &tv) == nil {
+				_ = syscall.SetNonblock(int(fd), false)
+			}
+		})
+	}
+}
+
+// setNonblock restores the non-blocking mode that every read and write relies on.
+func (c *fdConn) setNonblock() {
+	if c.rc == nil {
+		return
+	}
+	_ = c.rc.Control(func(fd uintptr) { _ = syscall.SetNonblock(int(fd), true) })
+}
+
+// setRcvLowat sets SO_RCVLOWAT: the socket reports itself readable (poll(2), epoll) only
+// once n bytes are waiting, or at EOF or an error. A large body is then read in a few
+// large reads with a few wake-ups, instead of one wake-up per arriving segment.
+func (c *fdConn) setRcvLowat(n int) {
+	if c.rc == nil {
+		return
+	}
+	_ = c.rc.Control(func(fd uintptr) {
+		_ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVLOWAT, n)
+	})
+}
+
+// opError wraps err as the net package would, so that classify and isTimeout see the
+// same errors in both modes.
+func (c *fdConn) opError(op string, err error) error {
+	if err == os.ErrDeadlineExceeded {
+		return &net.OpError{Op: op, Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
+	}
+	return &net.OpError{Op: op, Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: os.NewSyscallError(op, err)}
+}
+
+const (
+	pollIn  = 0x1 // POLLIN
+	pollOut = 0x4 // POLLOUT
+)
+
+// pollFD is struct pollfd.
+type pollFD struct {
+	fd      int32
+	events  int16
+	revents int16
+}
+
+// waitFD blocks the thread in ppoll(2) until fd is ready for events or the deadline
+// passes (os.ErrDeadlineExceeded). Errors and hang-ups count as ready: the next read or
+// write reports them.
+func waitFD(fd uintptr, events int16, deadline time.Time) error {
+	pfd := pollFD{fd: int32(fd), events: events}
+	for {
+		var ts *syscall.Timespec
+		if !deadline.IsZero() {
+			left := time.Until(deadline)
+			if left <= 0 {
+				return os.ErrDeadlineExceeded
+			}
+			t := syscall.NsecToTimespec(int64(left))
+			ts = &t
+		}
+		n, _, e := syscall.Syscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&pfd)), 1,
+			uintptr(unsafe.Pointer(ts)), 0, 0, 0)
+		switch {
+		case e == syscall.EINTR:
+			continue
+		case e != 0:
+			return e
+		case n > 0:
+			return nil
+		}
+		// n == 0: the timeout; the loop checks the deadline again.
+	}
+}

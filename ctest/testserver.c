@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,7 +26,7 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static void send_all(int fd, const char *p, size_t n)
 {
     while (n > 0) {
-        ssize_t w = write(fd, p, n);
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL); /* a client gone mid-answer is no SIGPIPE */
         if (w <= 0)
             return;
         p += w;
@@ -110,6 +111,10 @@ static void *serve(void *unused)
         int fd = accept(server_fd, NULL, NULL);
         if (fd < 0)
             return NULL;
+        /* head and body are two writes: without this, Nagle holds the body until the
+         * client's delayed ACK (40 ms per response) */
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         pthread_t t;
         pthread_create(&t, NULL, serve_conn, (void *)(intptr_t)fd);
         pthread_detach(t);

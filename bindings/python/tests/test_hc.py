@@ -265,6 +265,7 @@ class TestFork(unittest.TestCase):
             self.assertEqual(code, hc.HC_E_FORKED)
             self.assertLess(seconds, 0.1)
         self.assertEqual(out["mp"][0], hc.HC_E_FORKED)
+        self.assertLess(out["mp"][1], 0.1)  # at once, as with os.fork
         self.assertEqual(out["parent"], 1)
 
     def test_load_after_fork(self):

@@ -156,8 +156,13 @@ func encodeUserinfo(s string) string {
 }
 
 // redactURL removes a password from a URL string for messages, without parsing it the
-// curl way (it may be malformed).
+// curl way (it may be malformed): the userinfo of the authority, then any other
+// candidate maskUserinfo finds (e.g. after extra slashes, "http:////u:p@h").
 func redactURL(s string) string {
+	return maskUserinfo(redactAuthority(s))
+}
+
+func redactAuthority(s string) string {
 	i := strings.Index(s, "://")
 	if i < 0 {
 		return s

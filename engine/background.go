@@ -73,6 +73,7 @@ type BackgroundResult struct {
 type background struct {
 	pools map[string]*bgPool
 	done  completions
+	work  chan *job // hands a new job to an idle worker (unbuffered: only if one waits)
 
 	mu     sync.Mutex
 	jobs   map[uint64]*job // accepted and not finished
@@ -110,7 +111,8 @@ var (
 )
 
 func newBackground(pools []PoolConfig) (*background, error) {
-	b := &background{pools: make(map[string]*bgPool, len(pools)), jobs: make(map[uint64]*job)}
+	b := &background{pools: make(map[string]*bgPool, len(pools)), jobs: make(map[uint64]*job),
+		work: make(chan *job)}
 	for _, pc := range pools {
 		queue := pc.Queue
 		if queue == 0 {
@@ -166,8 +168,31 @@ func (e *Engine) Submit(pool string, spec *BackgroundSpec) (uint64, error) {
 	j.ctx, j.cancel = context.WithCancelCause(context.Background())
 	b.jobs[j.id] = j
 	b.active.Add(1)
-	go e.run(j)
+	select {
+	case b.work <- j: // an idle worker takes it
+	default:
+		go e.worker(j)
+	}
 	return j.id, nil
+}
+
+// workerIdle is how long a worker goroutine waits for another job before it ends.
+const workerIdle = time.Second
+
+// worker runs j, then the next jobs handed to it, until none comes for workerIdle. A
+// goroutine per job would grow a fresh stack for every request; a worker keeps its own.
+func (e *Engine) worker(j *job) {
+	idle := time.NewTimer(workerIdle)
+	defer idle.Stop()
+	for {
+		e.run(j)
+		idle.Reset(workerIdle)
+		select {
+		case j = <-e.bg.work:
+		case <-idle.C:
+			return
+		}
+	}
 }
 
 // run performs a job on its own goroutine and delivers its result. A panic in the

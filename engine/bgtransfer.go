@@ -49,6 +49,7 @@ func (e *Engine) perform(j *job) *BackgroundResult {
 		return errorResult(cerr)
 	}
 	r.timings, r.timingsFrom = &timings, j.submitted
+	r.parsedURL = u
 	res := e.transfer(r, spec.URL)
 	if res.CurlCode != 0 {
 		if ctx.Err() != nil {

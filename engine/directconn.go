@@ -19,6 +19,7 @@ package engine
 import (
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"syscall"
 	"time"
@@ -173,6 +174,70 @@ func blockingConnect(connectBy time.Time) func(network, address string, c syscal
 			}
 		})
 	}
+}
+
+// directConnect is a net.Dialer Control for direct mode to an IP address with no local
+// address to bind: it connects the socket itself, on the calling thread, bounded by
+// connectBy, so that Go's own connect(2) finds it connected (EISCONN) and the dialer needs
+// neither a deadline nor the poller. Errors are those the dialer would report.
+func directConnect(connectBy time.Time) func(network, address string, c syscall.RawConn) error {
+	return func(_, address string, c syscall.RawConn) error {
+		ap, err := netip.ParseAddrPort(address)
+		if err != nil {
+			return err
+		}
+		var sa syscall.Sockaddr
+		if ip := ap.Addr(); ip.Is4() || ip.Is4In6() {
+			sa = &syscall.SockaddrInet4{Port: int(ap.Port()), Addr: ip.Unmap().As4()}
+		} else {
+			sa = &syscall.SockaddrInet6{Port: int(ap.Port()), Addr: ip.As16()}
+		}
+		var cerr error
+		if err := c.Control(func(fd uintptr) { cerr = connectFD(int(fd), sa, connectBy) }); err != nil {
+			return err
+		}
+		return cerr
+	}
+}
+
+// connectFD connects fd to sa by a blocking connect(2) whose limit is SO_SNDTIMEO, and
+// leaves fd non-blocking.
+func connectFD(fd int, sa syscall.Sockaddr, by time.Time) error {
+	left := time.Until(by)
+	if left <= 0 {
+		return os.ErrDeadlineExceeded
+	}
+	tv := syscall.NsecToTimeval(int64(left))
+	if tv.Sec == 0 && tv.Usec == 0 {
+		tv.Usec = 1 // a zero SO_SNDTIMEO would mean no limit
+	}
+	if err := syscall.SetsockoptTimeval(fd, syscall.SOL_SOCKET, syscall.SO_SNDTIMEO, &tv); err != nil {
+		return os.NewSyscallError("setsockopt", err)
+	}
+	if err := syscall.SetNonblock(fd, false); err != nil {
+		return os.NewSyscallError("fcntl", err)
+	}
+	err := syscall.Connect(fd, sa)
+	_ = syscall.SetNonblock(fd, true)
+	switch err {
+	case nil:
+		return nil
+	case syscall.EINPROGRESS: // SO_SNDTIMEO ran out
+		return os.ErrDeadlineExceeded
+	case syscall.EINTR, syscall.EALREADY: // a signal: the connect goes on; wait for it
+		if err := waitFD(uintptr(fd), pollOut, by); err != nil {
+			return err
+		}
+		n, err := syscall.GetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_ERROR)
+		if err != nil {
+			return os.NewSyscallError("getsockopt", err)
+		}
+		if n != 0 {
+			return os.NewSyscallError("connect", syscall.Errno(n))
+		}
+		return nil
+	}
+	return os.NewSyscallError("connect", err)
 }
 
 // setNonblock restores the non-blocking mode that every read and write relies on.

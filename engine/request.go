@@ -44,6 +44,7 @@ type request struct {
 	sigv4          *SigV4Input     // CURLOPT_AWS_SIGV4 (per attempt: method, URL, time)
 	timings        *Timings        // filled with the phases, measured from timingsFrom
 	timingsFrom    time.Time
+	parsedURL      *reqURL // the URL already parsed from the transfer's rawURL; nil: parse it
 }
 
 // cutNUL is curl's strlen on POSTFIELDS: the body ends at the first NUL byte.
@@ -234,9 +235,12 @@ func (e *Engine) transfer(r *request, rawURL string) *Result {
 	if r.connAuth && r.conn.AuthMethod&0x7fffffff == 0 {
 		return curlErrorResult(newCurlError(curlNotBuiltIn, "no usable authmethod"))
 	}
-	u, cerr := parseCurlURL(rawURL, parseOptions{})
-	if cerr != nil {
-		return curlErrorResult(cerr)
+	u := r.parsedURL
+	if u == nil {
+		var cerr *curlError
+		if u, cerr = parseCurlURL(rawURL, parseOptions{}); cerr != nil {
+			return curlErrorResult(cerr)
+		}
 	}
 
 	x := &xfer{r: r}

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -380,6 +381,16 @@ func (t *transport) dial(ctx context.Context, u *reqURL, p *proxySpec, deadline 
 	d := net.Dialer{Deadline: connectBy, KeepAlive: -1}
 	if direct {
 		d.Control = blockingConnect(connectBy)
+	}
+	target := u.hostname
+	if p != nil {
+		target = p.host
+	}
+	if ip, err := netip.ParseAddr(target); direct && t.iface == nil && err == nil && ip.Zone() == "" {
+		// An address and nothing to bind: connect(2) runs inside Control, bounded by
+		// connectBy, and the dialer needs no deadline, so no runtime timer exists for a
+		// poller thread to wait on and be woken by this socket's events (directconn.go).
+		d.Deadline, d.Control = time.Time{}, directConnect(connectBy)
 	}
 	if t.iface != nil {
 		if t.iface.err != nil {

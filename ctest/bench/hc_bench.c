@@ -5,7 +5,9 @@
  *        hc_bench fresh URL N        the same with keep_connections = 0 (a new connection per call)
  *        hc_bench multi URL N CONC   hc_background_submit/poll, CONC requests in flight
  *                                    (a pool with max_total = CONC)
- * prints: "<mode> <N> requests <secs> s <req/s> req/s fails=<n> bytes=<n>", as curl_bench.
+ * prints: "<mode> <N> requests <secs> s <req/s> req/s fails=<n> bytes=<n>", as curl_bench,
+ *         then "loop_cpu_us=<n>": the process's CPU time (user+sys) per request during the
+ *         request loop alone (what the Python binding's overhead is compared with).
  * env BENCH_POST=TEXT: POST TEXT instead of a GET (curl_bench gets the same body through
  *     curl_post_shim.c);
  *     HC_BENCH_CAINFO=FILE: the CA certificate for https URLs (hc's "cacert" setting).
@@ -14,9 +16,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "hc.h"
+
+static double cpu_now(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
 
 static double now(void)
 {
@@ -75,7 +85,7 @@ int main(int argc, char **argv)
 
     size_t bytes = 0;
     long fails = 0;
-    double t0 = now();
+    double t0 = now(), c0 = cpu_now();
     if (!multi) {
         for (long i = 0; i < n; i++) {
             hc_result *r = NULL;
@@ -113,7 +123,8 @@ int main(int argc, char **argv)
             }
         }
     }
-    double dt = now() - t0;
-    printf("%s %ld requests %.3f s %.0f req/s fails=%ld bytes=%zu\n", mode, n, dt, n / dt, fails, bytes);
+    double dt = now() - t0, dc = cpu_now() - c0;
+    printf("%s %ld requests %.3f s %.0f req/s fails=%ld bytes=%zu loop_cpu_us=%.2f\n", mode, n, dt, n / dt, fails,
+           bytes, dc * 1e6 / n);
     return fails ? 1 : 0;
 }

@@ -188,7 +188,10 @@ int hc_http_connect(const char *con, const char *url, const char *content_type,
 
 /* hc_query is Kamailio's http_client_query: a GET of url, or a POST of post when it is
  * not empty (Content-Type application/x-www-form-urlencoded unless hdrs sets one). hdrs
- * may hold several header lines separated by CRLF; lines without ':' are dropped. With
+ * may hold several "Name: value" lines separated by CRLF; a single line without ':' is
+ * dropped (as curl does). A bare CR or LF, an empty line or a line that is no header field
+ * in hdrs, or a CR/LF in a method or content type, is refused with -1 and nothing is sent
+ * (no header injection, in every request function); a URL with one fails with 3. With
  * the query_result setting at 1 (the default) the result is the body's first line.
  * post and hdrs may be NULL. */
 int hc_query(const char *url, const char *post, const char *hdrs, hc_result **result);

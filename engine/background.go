@@ -118,8 +118,12 @@ func newBackground(pools []PoolConfig) (*background, error) {
 		if queue == 0 {
 			queue = DefaultQueue
 		}
+		// Every connection the pool may have in use can be kept idle for the next
+		// request, as libcurl's multi handle keeps its transfers' connections (its cache
+		// holds four per easy handle); a smaller cache would close and redial most of
+		// them under a full load.
 		p := &bgPool{cfg: pc, slots: semaphore.NewWeighted(int64(queue)),
-			hosts: make(map[string]*hostSlot), conns: &connPool{}}
+			hosts: make(map[string]*hostSlot), conns: &connPool{maxIdle: max(maxIdlePerConnection, pc.MaxTotal)}}
 		if pc.MaxTotal > 0 {
 			p.total = semaphore.NewWeighted(int64(pc.MaxTotal))
 		}

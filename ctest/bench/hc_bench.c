@@ -10,7 +10,9 @@
  *         request loop alone (what the Python binding's overhead is compared with).
  * env BENCH_POST=TEXT: POST TEXT instead of a GET (curl_bench gets the same body through
  *     curl_post_shim.c);
- *     HC_BENCH_CAINFO=FILE: the CA certificate for https URLs (hc's "cacert" setting).
+ *     HC_BENCH_CAINFO=FILE: the CA certificate for https URLs (hc's "cacert" setting);
+ *     HC_BENCH_QUEUE=N: the pool's queue (default CONC: a result's queue slot is free once
+ *     it can be polled; builds before that fix need more, to be measured at all).
  * Every request must answer 200, and the body bytes are counted, so a run that is fast
  * because it failed shows fails > 0 and exits 1. */
 #include <stdio.h>
@@ -58,6 +60,7 @@ int main(int argc, char **argv)
     const char *mode = argv[1], *url = argv[2];
     long n = atol(argv[3]);
     long conc = argc > 4 ? atol(argv[4]) : 64;
+    long queue = getenv("HC_BENCH_QUEUE") ? atol(getenv("HC_BENCH_QUEUE")) : conc;
     const char *post = getenv("BENCH_POST");
     const char *cainfo = getenv("HC_BENCH_CAINFO");
     size_t post_len = post ? strlen(post) : 0;
@@ -77,7 +80,7 @@ int main(int argc, char **argv)
                        "httpcon = b=>%s\n"
                        "pool = {\"id\": \"b\", \"max_total\": %ld, \"queue\": %ld}\n",
                        fresh ? 0 : 1, cainfo ? "cacert = " : "", cainfo ? cainfo : "", cainfo ? "\n" : "",
-                       base, conc, conc);
+                       base, conc, queue);
     if (len < 0 || (size_t)len >= sizeof settings || hc_init(settings, err, sizeof err) != HC_OK) {
         fprintf(stderr, "hc_init: %s\n", err);
         return 2;

@@ -3,7 +3,8 @@
 #                                     generated part of BENCHMARKS.md and ctest/bench/ratios.png
 #   make bench BENCH_ARGS='--rounds 9 --scale 2'
 #   make bench BENCH_ARGS='--only "sync kept /small" --rounds 3'   (tuning: prints only)
-#   make bench-smoke                  every mode once, a few requests (part of make test)
+#   make bench-smoke                  every mode once, a few requests, and the 1 MiB body under
+#                                     valgrind (part of make test)
 # The incumbent is ../shared/bench/curl_bench.c, compiled unmodified; curl_post_shim.c gives
 # it a POST body through two -D renames. nginx, wrk, gnuplot and libcurl's headers are
 # installed by bench-deps when missing (Debian packages).
@@ -44,4 +45,8 @@ bench: bench-deps $(BENCH)/hc_bench $(BENCH)/curl_bench $(BENCH)/measure
 	BENCH_ARGS="$(BENCH_ARGS)" $(BENCH_RUN) $(BENCH_ARGS)
 
 bench-smoke: bench-deps $(BENCH)/hc_bench $(BENCH)/curl_bench $(BENCH)/measure
-	timeout 300 $(BENCH_RUN) --smoke
+	timeout 600 $(BENCH_RUN) --smoke --valgrind "$(VALGRIND)"
+
+# make test runs the smoke: both drivers against nginx once, and the in-place body path
+# (engine/bodyalloc.go, capi.c's hc__body_alloc) under valgrind.
+test: bench-smoke

@@ -211,7 +211,7 @@ def versions(args):
         if line.startswith("model name"):
             cpu = line.split(":", 1)[1].strip()
             break
-    return dict(libcurl=curl, nginx=ngx, wrk=wrk, go=go, gcc=gcc, python=platform.python_version(),
+    return dict(libcurl=curl, nginx=ngx, wrk=wrk.replace("wrk ", ""), go=go, gcc=gcc, python=platform.python_version(),
                 kernel=platform.release(), cpu=cpu, cores=os.cpu_count())
 
 
@@ -275,7 +275,7 @@ def write_outputs(args, res, meta):
         "`%s` — %s, %d rounds, modes interleaved (hc and libcurl alternate which runs first)." % (
             meta["command"], meta["date"], meta["rounds"]),
         "",
-        "Versions: hc %s (Go %s, `gomaxprocs` 2), libcurl %s (Debian, OpenSSL), nginx %s (1 worker), %s, "
+        "Versions: hc %s (Go %s, `gomaxprocs` 2), %s (Debian, OpenSSL), %s (1 worker), wrk %s, "
         "gcc %s, Python %s, Linux %s, %s × %d." % (meta["hc_version"], v["go"], v["libcurl"], v["nginx"], v["wrk"],
                                                   v["gcc"], v["python"], v["kernel"], v["cpu"], v["cores"]),
         "",
@@ -349,6 +349,8 @@ def main():
     ap.add_argument("--scale", type=float, default=1.0, help="multiplies every mode's request count")
     ap.add_argument("--only", default="", help="comma-separated mode names (for tuning; writes nothing)")
     ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--valgrind", default="", help="with --smoke: also run hc_bench on the 1 MiB body "
+                    "(read in place into the C result) under this command, sync and background")
     ap.add_argument("--md", default=os.path.join(ROOT, "BENCHMARKS.md"))
     ap.add_argument("--png", default=os.path.join(HERE, "ratios.png"))
     ap.add_argument("--json", default=os.path.join(ROOT, "build", "bench", "results.json"))
@@ -373,6 +375,15 @@ def main():
                         m["name"], side, r["rps"], r["cpu_us"], r["bytes"]))
             py, c, pyc, cc = b.python_overhead(50)
             print("smoke python %.1f µs/call (C %.1f), CPU %.1f µs/call (C %.1f)" % (py, c, pyc, cc))
+            if args.valgrind:
+                for argv in (["sync", ngx.url("http", "/1m"), "5"], ["multi", ngx.url("http", "/1m"), "12", "4"],
+                             ["sync", ngx.url("https", "/1m"), "3"]):
+                    p = subprocess.run(args.valgrind.split() + [args.hc] + argv, env=b.env, capture_output=True,
+                                       text=True, timeout=600)
+                    if p.returncode != 0 or "bytes=%d" % (int(argv[2]) << 20) not in p.stdout:
+                        raise SystemExit("valgrind %s: %d %s %s" % (" ".join(argv), p.returncode, p.stdout,
+                                                                      p.stderr[-3000:]))
+                    print("smoke valgrind %s: %s" % (" ".join(argv[:1] + argv[2:]), p.stdout.strip()))
             return
         before = machine_note()
         raw = {m["name"]: {"hc": [], "curl": []} for m in modes}

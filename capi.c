@@ -327,6 +327,8 @@ int hc_get_redirect(const char *con, hc_result **result)
     return hcgo_get_redirect((char *)con, result);
 }
 
+const char *hc__curl_texts[HC__CURL_TEXTS];
+
 const char *hc_curlerror(int code)
 {
     if (hc_in_child())

@@ -24,24 +24,18 @@ import (
 // a caller bug that would otherwise read out of bounds).
 const maxInputLen = 1 << 30
 
-// curlTexts are the $curlerror texts as C strings, made once and never freed, so that
-// hc_curlerror can return "static" strings.
-var curlTexts = func() map[int]*C.char {
-	m := make(map[int]*C.char, 103)
+// init makes the $curlerror texts into C strings once, kept in the C array
+// hc__curl_texts (capi.h) and never freed, so that hc_curlerror can return "static"
+// strings that leak checkers see referenced.
+func init() {
 	for n := -1; n <= 100; n++ {
-		m[n] = C.CString(engine.CurlErrorText(n))
+		C.hc__curl_texts[n+1] = C.CString(engine.CurlErrorText(n))
 	}
-	return m
-}()
+}
 
 func curlErrorText(n int) *C.char {
-	switch {
-	case n < 0:
-		return curlTexts[-1]
-	case n >= 100:
-		return curlTexts[100]
-	}
-	return curlTexts[n]
+	n = min(max(n, -1), 100)
+	return C.hc__curl_texts[n+1]
 }
 
 // goBytes copies length bytes from p. p may be NULL only when length is 0.

@@ -422,8 +422,23 @@ func encodeNonASCII(s string) string {
 }
 
 // encodeRedirectURL applies curl's urlencode_str to a Location URL: spaces become %20
-// before the '?' and '+' after it; non-ASCII bytes become lowercase %xx.
+// before the '?' and '+' after it; non-ASCII bytes become lowercase %xx. Like curl, it
+// encodes only what follows the authority: an encoded host (an IPv6 zone, a non-ASCII
+// name) would be another host.
 func encodeRedirectURL(s string) string {
+	if n := schemeLen(s); n > 0 {
+		rest := s[n+1:]
+		i := 0
+		for i < len(rest) && rest[i] == '/' {
+			i++
+		}
+		end := strings.IndexAny(rest[i:], "/?#")
+		if end < 0 {
+			return s // an authority alone: nothing to encode
+		}
+		head := n + 1 + i + end
+		return s[:head] + encodeRedirectURL(s[head:])
+	}
 	need := false
 	for i := 0; i < len(s); i++ {
 		if s[i] == ' ' || s[i] >= 0x80 {

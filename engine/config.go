@@ -19,6 +19,12 @@ const (
 	DefaultQueryResult       = 1
 	DefaultGoMaxProcs        = 2
 
+	// DefaultMaxBodySize bounds the body kept for one response (hc's max_body_size). A
+	// peer sending an endless body at loopback speed would otherwise grow the host
+	// process by a gigabyte a second until the timeout; Kamailio's 8 MB pkg pool ends the
+	// same transfer with 23 much earlier.
+	DefaultMaxBodySize = 64 << 20
+
 	// SSLVersionLast is CURL_SSLVERSION_LAST on curl 7.88: tlsversion values at or above it
 	// are reset to 0 by Kamailio.
 	SSLVersionLast = 8
@@ -142,6 +148,7 @@ type Config struct {
 	CrashLog     string
 	GoMaxProcs   int   // 0 = leave the runtime's value
 	MemoryLimit  int64 // bytes; 0 = no limit
+	MaxBodySize  int64 // bytes kept per response, beyond which a transfer fails with 23; 0 = no limit
 	ProxyFromEnv bool  // honour http_proxy/https_proxy/no_proxy (libcurl does; hc does not by default)
 	Pools        []PoolConfig
 	Warnings     []string // non-fatal findings (Kamailio logs these at WARN/ERR and goes on)

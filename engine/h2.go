@@ -332,7 +332,7 @@ func (pc *pconn) readBodyH2(resp *response, sink *bodySink) *curlError {
 		n, err := s.body.Read(buf)
 		sink.write(buf[:n])
 		if sink.over() {
-			return errFileWrite()
+			return sink.overError()
 		}
 		if err == io.EOF { // the stream ended cleanly; a wrapped EOF is a failure
 			break

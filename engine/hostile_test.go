@@ -1,6 +1,6 @@
 // Tests against hostile servers: local listeners that misbehave the ways a real peer can
 // (never answer, stall mid-head, reset mid-body, send garbage, 1 MiB of headers, an
-// endless chunked body, one byte per second, garbage or a stall inside the TLS
+// endless chunked body (paced, and at full speed), one byte per second, garbage or a stall inside the TLS
 // handshake, a redirect to a non-http scheme). hc runs inside other people's servers, so
 // each case is sent through both front doors — the synchronous call (Kamailio's
 // http_client_query) and a background request — and must end within its timeout with
@@ -191,6 +191,32 @@ func hostileEndlessChunked(c net.Conn, br *bufio.Reader) {
 	}
 }
 
+// hostileEndlessFast sends an endless chunked body as fast as the connection takes it,
+// or, with contentLength > 0, a body of that declared length just as fast.
+func hostileEndlessFast(contentLength int) func(c net.Conn, br *bufio.Reader) {
+	return func(c net.Conn, br *bufio.Reader) {
+		if bgtReadRequest(br) != nil {
+			return
+		}
+		gone := drainAside(br)
+		defer func() { c.Close(); <-gone }()
+		head, chunk := "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+			[]byte("10000\r\n"+strings.Repeat("f", 0x10000)+"\r\n")
+		if contentLength > 0 {
+			head, chunk = "HTTP/1.1 200 OK\r\nContent-Length: "+strconv.Itoa(contentLength)+"\r\n\r\n",
+				[]byte(strings.Repeat("f", 0x10000))
+		}
+		if _, err := io.WriteString(c, head); err != nil {
+			return
+		}
+		for sent := 0; contentLength == 0 || sent < contentLength; sent += len(chunk) {
+			if _, err := c.Write(chunk); err != nil {
+				return
+			}
+		}
+	}
+}
+
 // hostileTrickle sends a valid response one byte per second.
 func hostileTrickle(c net.Conn, br *bufio.Reader) {
 	if bgtReadRequest(br) != nil {
@@ -303,6 +329,15 @@ func hostileCases() []hostileCase {
 				`{"timeout": 30, "max_file_size": 1048576}`: curlWriteError},
 			why: "the body never ends: the total timeout (28); with max_file_size and no " +
 				"Content-Length, Halon's write callback refuses the data: CURLE_WRITE_ERROR"},
+		{name: "endless chunked body at full speed", handle: hostileEndlessFast(0),
+			sync: curlWriteError, bg: map[string]int{to: curlWriteError},
+			why: "libcurl hands every byte to the write callback; Kamailio's fails when its pkg " +
+				"memory runs out, hc's at max_body_size (2 MiB here, 64 MiB by default), " +
+				"long before the timeout: CURLE_WRITE_ERROR"},
+		{name: "Content-Length above max_body_size", handle: hostileEndlessFast(4 << 20),
+			sync: curlWriteError, bg: map[string]int{to: curlWriteError},
+			why: "a declared 4 MiB body is read until the kept part would pass max_body_size " +
+				"(2 MiB): CURLE_WRITE_ERROR"},
 		{name: "one byte per second", handle: hostileTrickle,
 			sync: curlTimeout, bg: map[string]int{to: curlTimeout}, atLeast: hostileBgTimeout,
 			why: "CURLOPT_TIMEOUT bounds the whole transfer, not the gap between bytes: " +
@@ -336,7 +371,7 @@ func hostileCases() []hostileCase {
 func TestHostileServers(t *testing.T) {
 	bgtWatchdog(t, 120*time.Second)
 	bgtWarmUp(t)
-	e := bgtEngine(t, "connection_timeout = 1\nhttpredirect = 1\npool = {\"id\": \"h\"}\n")
+	e := bgtEngine(t, "connection_timeout = 1\nhttpredirect = 1\nmax_body_size = 2 MiB\npool = {\"id\": \"h\"}\n")
 	// One successful request through each door first, so that whatever the engine and
 	// the runtime create once (the completion queue's descriptor, the poller) exists
 	// before the first baseline.

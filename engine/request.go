@@ -293,7 +293,7 @@ func (e *Engine) transfer(r *request, rawURL string) *Result {
 			next = "redirect"
 		}
 		sink := bodySink{keep: next == "" && (r.keepAll || resp.status >= 200 && resp.status < 500),
-			max: r.maxSize, oneline: r.oneline, limit: r.maxFileSize, alloc: e.alloc}
+			max: r.maxSize, oneline: r.oneline, limit: r.maxFileSize, ceiling: e.cfg.MaxBodySize, alloc: e.alloc}
 		if r.maxFileSize > 0 && resp.contentLength > r.maxFileSize {
 			x.drop(pc)
 			return curlErrorResult(newCurlError(curlFileSizeExceeded, "Content-Length above max_file_size"))

@@ -38,6 +38,7 @@ func parseSettings(text string, readFile func(string) ([]byte, error)) (*Config,
 			Defaults:    DefaultDefaults(),
 			QueryResult: DefaultQueryResult,
 			GoMaxProcs:  DefaultGoMaxProcs,
+			MaxBodySize: DefaultMaxBodySize,
 		},
 		conLines:  make(map[string]int),
 		poolLines: make(map[string]int),
@@ -156,6 +157,12 @@ func (p *settingsParser) apply(n int, name, value string) error {
 			return err
 		}
 		c.MemoryLimit = v
+	case "max_body_size":
+		v, err := parseMemoryLimit(value)
+		if err != nil {
+			return err
+		}
+		c.MaxBodySize = v
 	case "proxy_from_environment":
 		switch value {
 		case "0":

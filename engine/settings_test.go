@@ -244,6 +244,15 @@ func TestSettingsLibrary(t *testing.T) {
 	for _, v := range []string{"-1", "1KB", "1kib", "1.5GiB", "GiB", "", "9223372036854775807GiB", "99999999999999999999"} {
 		settingsErr(t, "memory_limit = "+v, nil, "line 1: memory_limit:")
 	}
+	if c := settingsOK(t, "", nil); c.MaxBodySize != DefaultMaxBodySize {
+		t.Errorf("max_body_size default = %d, want %d", c.MaxBodySize, DefaultMaxBodySize)
+	}
+	for v, want := range map[string]int64{"0": 0, "1 MiB": 1 << 20, "2GiB": 2 << 30} {
+		if c := settingsOK(t, "max_body_size = "+v, nil); c.MaxBodySize != want {
+			t.Errorf("max_body_size %q = %d, want %d", v, c.MaxBodySize, want)
+		}
+	}
+	settingsErr(t, "max_body_size = -1", nil, "line 1: max_body_size:")
 	if c := settingsOK(t, "gomaxprocs = 16", nil); c.GoMaxProcs != 16 {
 		t.Errorf("gomaxprocs = %d", c.GoMaxProcs)
 	}

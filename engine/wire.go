@@ -367,23 +367,33 @@ type bodySink struct {
 	sawLF   bool
 	total   int64 // bytes received (download size)
 	limit   int64 // CURLOPT_MAXFILESIZE; 0: none
+	ceiling int64 // the library's max_body_size for a kept body; 0: none
+	tooBig  bool  // the kept body would have passed ceiling
 
 	alloc    BodyAllocator // where a large body of known length goes; nil: Go memory
 	external bool          // buf is alloc's memory (the Result then owns it)
 }
 
-// errFileWrite is curl's write-callback abort (23), which Halon's max_file_size check
-// causes when a body without Content-Length grows past the limit.
-func errFileWrite() *curlError {
+// over reports whether the body has grown past max_file_size or max_body_size.
+func (s *bodySink) over() bool { return s.tooBig || s.limit > 0 && s.total > s.limit }
+
+// overError is curl's write-callback abort (23), which Halon's max_file_size check causes
+// when a body without Content-Length grows past the limit, and Kamailio's when its pkg
+// memory runs out.
+func (s *bodySink) overError() *curlError {
+	if s.tooBig {
+		return newCurlError(curlWriteError, "body larger than max_body_size ("+strconv.FormatInt(s.ceiling, 10)+" bytes)")
+	}
 	return newCurlError(curlWriteError, "body larger than max_file_size")
 }
-
-// over reports whether the body has grown past the limit.
-func (s *bodySink) over() bool { return s.limit > 0 && s.total > s.limit }
 
 func (s *bodySink) write(p []byte) {
 	s.total += int64(len(p))
 	if !s.keep || len(p) == 0 {
+		return
+	}
+	if s.ceiling > 0 && int64(len(s.buf))+int64(len(p)) > s.ceiling {
+		s.tooBig = true
 		return
 	}
 	switch {
@@ -421,7 +431,9 @@ func (pc *pconn) readBody(resp *response, sink *bodySink) *curlError {
 	case resp.chunked:
 		return pc.readChunked(sink)
 	case resp.contentLength >= 0:
-		if sink.keep && sink.max == 0 && !sink.oneline && cap(sink.buf) == 0 {
+		// A body above max_body_size goes through copyN, whose writes stop it at the limit.
+		if sink.keep && sink.max == 0 && !sink.oneline && cap(sink.buf) == 0 &&
+			(sink.ceiling == 0 || resp.contentLength <= sink.ceiling) {
 			n := resp.contentLength
 			if n > 64<<20 {
 				n = 64 << 20 // do not trust a huge Content-Length for the first allocation
@@ -444,7 +456,7 @@ func (pc *pconn) readBody(resp *response, sink *bodySink) *curlError {
 			p, err := pc.readSome(1 << 62)
 			sink.write(p)
 			if sink.over() {
-				return errFileWrite()
+				return sink.overError()
 			}
 			if err != nil {
 				if errors.Is(err, io.EOF) {
@@ -517,7 +529,7 @@ func (pc *pconn) readInto(n int64, sink *bodySink) *curlError {
 	}
 	sink.buf, sink.total = sink.buf[:start+got], sink.total+int64(got)
 	if sink.over() {
-		return errFileWrite()
+		return sink.overError()
 	}
 	return nil
 }
@@ -541,7 +553,7 @@ func (pc *pconn) copyN(n int64, sink *bodySink) *curlError {
 		}
 		sink.write(p)
 		if sink.over() {
-			return errFileWrite()
+			return sink.overError()
 		}
 		n -= int64(len(p))
 	}

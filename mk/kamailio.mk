@@ -29,11 +29,16 @@ $(KAM_DIR)/libhc.so: $(LIB)
 
 kamailio-module: $(KAM_MOD) $(KAM_DIR)/libhc.so
 
+# A second module that uses bind_http_client, for kamailio-soak.
+$(KAM_DIR)/bindtest.so: $(KAM_SRC)/core/sr_module.h examples/kamailio/test/bindtest.c examples/kamailio/Makefile
+	$(MAKE) -s -C examples/kamailio KSRC=$(CURDIR)/$(KAM_SRC) OUT=$(CURDIR)/$(KAM_DIR) $(CURDIR)/$@
+
 kamailio-test: kamailio-module
 	timeout 900 $(ORACLE_DIR)/run.sh --module $(KAM_MOD) --out $(CURDIR)/$(KAM_DIR)/oracle.json
 	python3 $(ORACLE_DIR)/compare.py $(ORACLE_DIR)/results/kamailio-5.6.3.json $(KAM_DIR)/oracle.json
 
-kamailio-soak: kamailio-module kamailio-deps
-	timeout 600 python3 examples/kamailio/soak.py --module $(KAM_MOD) --out $(KAM_DIR)/soak.json
+kamailio-soak: kamailio-module $(KAM_DIR)/bindtest.so kamailio-deps
+	timeout 600 python3 examples/kamailio/soak.py --module $(KAM_MOD) --bindtest $(CURDIR)/$(KAM_DIR)/bindtest.so \
+	    --out $(KAM_DIR)/soak.json
 
 test: kamailio-test kamailio-soak

@@ -342,11 +342,66 @@ def kemi_check(module, httpd):
     with open(cfg, "w") as f:
         f.write(KEMI_CFG.format(sip_port=sip_port, mpath=MPATH, module=module, script=script,
                                 http_port=httpd.server_address[1]))
+    reply = one_reply(cfg, work, sip_port)
+    got = reply.get("X-Rc"), reply.get("X-Res")
+    print("KEMI (app_jsdt): rc %s, results %s" % got)
+    if got != KEMI_WANT:
+        return ["KEMI functions: got %s, want %s (log in %s)" % (got, KEMI_WANT, work)]
+    shutil.rmtree(work, ignore_errors=True)
+    return []
+
+
+BIND_CFG = """#!KAMAILIO
+debug=2
+log_stderror=yes
+children=1
+disable_tcp=yes
+auto_aliases=no
+listen=udp:127.0.0.1:{sip_port}
+mpath="{mpath}"
+loadmodule "sl.so"
+loadmodule "textops.so"
+loadmodule "pv.so"
+loadmodule "{module}"
+loadmodule "{bindtest}"
+modparam("http_client", "httpcon", "api=>http://127.0.0.1:{http_port}/api")
+request_route {{
+	bindtest("api", "http://127.0.0.1:{http_port}/q");
+	append_to_reply("X-Bt: $var(bt)\\r\\n");
+	sl_send_reply("200", "OK");
+	exit;
+}}
+"""
+
+BIND_WANT = "200|ok /api/bind|200|ok /q|200|post /q x=1|1|0|text/plain"
+
+
+def bind_check(module, bindtest, httpd):
+    """One SIP request through a second module (examples/kamailio/test/bindtest.c) that
+    calls every function of http_client's C API for other modules (bind_http_client).
+    Returns a list of failures."""
+    work = tempfile.mkdtemp(prefix="hc-kam-bind-")
+    sip_port = free_port()
+    cfg = os.path.join(work, "kamailio.cfg")
+    with open(cfg, "w") as f:
+        f.write(BIND_CFG.format(sip_port=sip_port, mpath=MPATH, module=module, bindtest=bindtest,
+                                http_port=httpd.server_address[1]))
+    got = one_reply(cfg, work, sip_port).get("X-Bt")
+    print("bind_http_client (bindtest module): %s" % got)
+    if got != BIND_WANT:
+        return ["bind_http_client API: got %r, want %r (log in %s)" % (got, BIND_WANT, work)]
+    shutil.rmtree(work, ignore_errors=True)
+    return []
+
+
+def one_reply(cfg, work, sip_port):
+    """Start kamailio on cfg, send one SIP request once it answers, stop it; the reply's
+    headers ({} if none came)."""
     log = open(os.path.join(work, "kamailio.log"), "w")
     kam = subprocess.Popen(["kamailio", "-f", cfg, "-DD", "-E"], stdout=log,
                            stderr=subprocess.STDOUT, start_new_session=True)
+    reply = None
     try:
-        reply = None
         for i in range(50):  # until it answers: start-up takes a moment
             if kam.poll() is not None:
                 break
@@ -361,12 +416,7 @@ def kemi_check(module, httpd):
             os.killpg(kam.pid, signal.SIGKILL)
             kam.wait()
         log.close()
-    got = (reply or {}).get("X-Rc"), (reply or {}).get("X-Res")
-    print("KEMI (app_jsdt): rc %s, results %s" % got)
-    if got != KEMI_WANT:
-        return ["KEMI functions: got %s, want %s (log in %s)" % (got, KEMI_WANT, work)]
-    shutil.rmtree(work, ignore_errors=True)
-    return []
+    return reply or {}
 
 
 def api_entry(listcon):
@@ -380,6 +430,7 @@ def main():
     ap.add_argument("--module", required=True)
     ap.add_argument("--baseline", default=os.path.join(MPATH, "http_client.so"),
                     help="a second module to run the same way and compare with ('' = none)")
+    ap.add_argument("--bindtest", help="examples/kamailio/test/bindtest.c built: checks bind_http_client")
     ap.add_argument("--requests", type=int, default=1000)
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--out")
@@ -390,7 +441,12 @@ def main():
     runs = [(a.module,) + run(a.module, a.requests, a.concurrency, httpd)]
     if a.baseline and os.path.exists(a.baseline):
         runs.append((a.baseline,) + run(a.baseline, a.requests, a.concurrency, httpd, False))
-    kemi = kemi_check(a.module, httpd)
+    # The KEMI and C-API checks run on both modules: the expected answers are 5.6.3's.
+    kemi = []
+    for module in [r[0] for r in runs]:
+        kemi += kemi_check(module, httpd)
+        if a.bindtest:
+            kemi += bind_check(module, a.bindtest, httpd)
     httpd.shutdown()
 
     ok = not kemi

@@ -57,14 +57,10 @@ const bgtBody = "hello from the background test server"
 // bgtServer is a raw HTTP/1.1 server on 127.0.0.1 with one behaviour. It tracks its
 // connections so that close() ends them all and waits for its goroutines.
 type bgtServer struct {
-	ln    net.Listener
+	*trackedServer
 	mode  bgtMode
-	delay time.Duration // bgtOK: wait this long before answering
+	delay atomic.Int64 // bgtOK: wait this long (a time.Duration) before answering; set at any time
 
-	wg       sync.WaitGroup
-	mu       sync.Mutex
-	conns    map[net.Conn]struct{}
-	closed   bool
 	accepted atomic.Int64 // connections accepted
 	requests atomic.Int64 // request heads read
 	open     atomic.Int64 // connections open now (server side)
@@ -72,49 +68,17 @@ type bgtServer struct {
 
 func newBgtServer(t *testing.T, mode bgtMode) *bgtServer {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &bgtServer{ln: ln, mode: mode, conns: make(map[net.Conn]struct{})}
-	s.wg.Add(1)
-	go s.serve()
-	t.Cleanup(func() { s.close(t) })
+	s := &bgtServer{mode: mode}
+	s.trackedServer = startTrackedServer(t, s.handle)
 	return s
 }
 
 func (s *bgtServer) url(path string) string { return "http://" + s.ln.Addr().String() + path }
 
-func (s *bgtServer) serve() {
-	defer s.wg.Done()
-	for {
-		c, err := s.ln.Accept()
-		if err != nil {
-			return
-		}
-		s.mu.Lock()
-		if s.closed {
-			s.mu.Unlock()
-			c.Close()
-			return
-		}
-		s.conns[c] = struct{}{}
-		s.wg.Add(1)
-		s.mu.Unlock()
-		s.accepted.Add(1)
-		s.open.Add(1)
-		go s.handle(c)
-	}
-}
-
 func (s *bgtServer) handle(c net.Conn) {
-	defer s.wg.Done()
-	defer func() {
-		s.mu.Lock()
-		delete(s.conns, c)
-		s.mu.Unlock()
-		s.open.Add(-1)
-	}()
+	s.accepted.Add(1)
+	s.open.Add(1)
+	defer s.open.Add(-1)
 	br := bufio.NewReader(c)
 	for {
 		if err := bgtReadRequest(br); err != nil {
@@ -124,8 +88,8 @@ func (s *bgtServer) handle(c net.Conn) {
 		s.requests.Add(1)
 		switch s.mode {
 		case bgtOK:
-			if s.delay > 0 {
-				time.Sleep(s.delay)
+			if d := time.Duration(s.delay.Load()); d > 0 {
+				time.Sleep(d)
 			}
 			if _, err := io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: "+strconv.Itoa(len(bgtBody))+"\r\n\r\n"+bgtBody); err != nil {
 				c.Close()
@@ -175,28 +139,6 @@ func bgtReadRequest(br *bufio.Reader) error {
 	}
 	_, err := io.CopyN(io.Discard, br, int64(n))
 	return err
-}
-
-// close stops the server, ends its connections and waits (bounded) for its goroutines.
-func (s *bgtServer) close(t *testing.T) {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return
-	}
-	s.closed = true
-	s.ln.Close()
-	for c := range s.conns {
-		c.Close()
-	}
-	s.mu.Unlock()
-	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Errorf("server %s: goroutines still running 10 s after close", s.ln.Addr())
-	}
 }
 
 // bgtEngine builds an engine from settings text, the way the library does.
@@ -1321,7 +1263,7 @@ func TestBackgroundCancel(t *testing.T) {
 func TestBackgroundShutdown(t *testing.T) {
 	bgtWatchdog(t, 30*time.Second)
 	stall, ok, slow := newBgtServer(t, bgtStall), newBgtServer(t, bgtOK), newBgtServer(t, bgtOK)
-	slow.delay = 200 * time.Millisecond
+	slow.delay.Store(int64(200 * time.Millisecond))
 	e := bgtEngine(t, `pool = {"id":"p","max_total":8}`)
 
 	early := bgtSubmit(t, e, "p", ok.url("/early"), nil)
@@ -1425,7 +1367,7 @@ func TestBackgroundReadyFD(t *testing.T) {
 	}
 	// Select on it actually sleeps until a completion.
 	slow := newBgtServer(t, bgtOK)
-	slow.delay = 200 * time.Millisecond
+	slow.delay.Store(int64(200 * time.Millisecond))
 	t0 := time.Now()
 	bgtSubmit(t, e, "p", slow.url("/"), nil)
 	if !bgtSelect(t, fd, 5*time.Second) {
@@ -1539,7 +1481,7 @@ func TestBackgroundCancelRaceKeepsConnectionsClean(t *testing.T) {
 func TestBackgroundShutdownRace(t *testing.T) {
 	bgtWatchdog(t, 60*time.Second)
 	ok, stall := newBgtServer(t, bgtOK), newBgtServer(t, bgtStall)
-	ok.delay = 2 * time.Millisecond
+	ok.delay.Store(int64(2 * time.Millisecond))
 	e := bgtEngine(t, `pool = {"id":"a","max_total":16,"max_host":8,"queue":400}
 pool = {"id":"b","max_total":4,"queue":400}`)
 	want := map[uint64]bool{} // id -> stall

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // testConfig returns a Config with Kamailio's defaults and the given connections.
@@ -183,4 +184,81 @@ func replyAndClose(t *testing.T, reply string) string {
 		}
 	}()
 	return ln.Addr().String()
+}
+
+// trackedServer is a listener on 127.0.0.1 that runs handle for every accepted
+// connection and tracks the connections, so that close ends them all and waits for
+// every handler: a test that closes it leaves no goroutine or descriptor behind.
+type trackedServer struct {
+	ln     net.Listener
+	handle func(c net.Conn) // the server closes c when handle returns
+
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	conns  map[net.Conn]struct{}
+	closed bool
+}
+
+func startTrackedServer(t *testing.T, handle func(c net.Conn)) *trackedServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &trackedServer{ln: ln, handle: handle, conns: make(map[net.Conn]struct{})}
+	s.wg.Add(1)
+	go s.serve()
+	t.Cleanup(func() { s.close(t) })
+	return s
+}
+
+func (s *trackedServer) serve() {
+	defer s.wg.Done()
+	for {
+		c, err := s.ln.Accept()
+		if err != nil {
+			return
+		}
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			c.Close()
+			return
+		}
+		s.conns[c] = struct{}{}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go func() {
+			defer s.wg.Done()
+			defer func() {
+				c.Close()
+				s.mu.Lock()
+				delete(s.conns, c)
+				s.mu.Unlock()
+			}()
+			s.handle(c)
+		}()
+	}
+}
+
+// close stops the server, ends its connections and waits (bounded) for its handlers.
+func (s *trackedServer) close(t *testing.T) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	s.ln.Close()
+	for c := range s.conns {
+		c.Close()
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Errorf("server %s: handlers still running 10 s after close", s.ln.Addr())
+	}
 }

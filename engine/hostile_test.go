@@ -22,79 +22,9 @@ import (
 	"time"
 )
 
-// hostileServer runs one misbehaviour per accepted connection. It tracks its
-// connections so that close ends them and waits for every handler.
-type hostileServer struct {
-	ln     net.Listener
-	handle func(c net.Conn, br *bufio.Reader)
-
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	conns  map[net.Conn]struct{}
-	closed bool
-}
-
-func newHostileServer(t *testing.T, handle func(c net.Conn, br *bufio.Reader)) *hostileServer {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &hostileServer{ln: ln, handle: handle, conns: make(map[net.Conn]struct{})}
-	s.wg.Add(1)
-	go s.serve()
-	t.Cleanup(func() { s.close(t) })
-	return s
-}
-
-func (s *hostileServer) serve() {
-	defer s.wg.Done()
-	for {
-		c, err := s.ln.Accept()
-		if err != nil {
-			return
-		}
-		s.mu.Lock()
-		if s.closed {
-			s.mu.Unlock()
-			c.Close()
-			return
-		}
-		s.conns[c] = struct{}{}
-		s.wg.Add(1)
-		s.mu.Unlock()
-		go func() {
-			defer s.wg.Done()
-			defer func() {
-				c.Close()
-				s.mu.Lock()
-				delete(s.conns, c)
-				s.mu.Unlock()
-			}()
-			s.handle(c, bufio.NewReader(c))
-		}()
-	}
-}
-
-func (s *hostileServer) close(t *testing.T) {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return
-	}
-	s.closed = true
-	s.ln.Close()
-	for c := range s.conns {
-		c.Close()
-	}
-	s.mu.Unlock()
-	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Errorf("hostile server %s: handlers still running 10 s after close", s.ln.Addr())
-	}
+// newHostileServer runs one misbehaviour per accepted connection.
+func newHostileServer(t *testing.T, handle func(c net.Conn, br *bufio.Reader)) *trackedServer {
+	return startTrackedServer(t, func(c net.Conn) { handle(c, bufio.NewReader(c)) })
 }
 
 // Handlers. Each one returns only when the client has gone (a read sees EOF or a write

@@ -34,15 +34,18 @@ from concurrent.futures import ThreadPoolExecutor
 
 MPATH = "/usr/lib/x86_64-linux-gnu/kamailio/modules/"
 
-CFG = """#!KAMAILIO
+# The core part of every configuration here: UDP on loopback only, logs on stderr.
+HEAD = """#!KAMAILIO
 debug=2
 log_stderror=yes
-children=2
+children={children}
 disable_tcp=yes
 auto_aliases=no
 listen=udp:127.0.0.1:{sip_port}
 mpath="{mpath}"
+"""
 
+CFG = HEAD + """
 loadmodule "sl.so"
 loadmodule "textops.so"
 loadmodule "pv.so"
@@ -186,7 +189,7 @@ def run(module, requests, concurrency, httpd, with_auth=True):
     ctl = os.path.join(work, "ctl.sock")
     cfg = os.path.join(work, "kamailio.cfg")
     with open(cfg, "w") as f:
-        f.write(CFG.format(sip_port=sip_port, mpath=MPATH, module=module, ctl=ctl,
+        f.write(CFG.format(children=2, sip_port=sip_port, mpath=MPATH, module=module, ctl=ctl,
                            http_port=httpd.server_address[1],
                            auth_httpcon=AUTH_HTTPCON % httpd.server_address[1] if with_auth else ""))
     log = open(os.path.join(work, "kamailio.log"), "w")
@@ -292,15 +295,7 @@ def show(report, failures):
         print("  FAIL:", f)
 
 
-KEMI_CFG = """#!KAMAILIO
-debug=2
-log_stderror=yes
-children=1
-disable_tcp=yes
-auto_aliases=no
-listen=udp:127.0.0.1:{sip_port}
-mpath="{mpath}"
-loadmodule "sl.so"
+KEMI_CFG = HEAD + """loadmodule "sl.so"
 loadmodule "pv.so"
 loadmodule "app_jsdt.so"
 loadmodule "{module}"
@@ -340,7 +335,7 @@ def kemi_check(module, httpd):
         f.write(KEMI_JS % httpd.server_address[1])
     cfg = os.path.join(work, "kamailio.cfg")
     with open(cfg, "w") as f:
-        f.write(KEMI_CFG.format(sip_port=sip_port, mpath=MPATH, module=module, script=script,
+        f.write(KEMI_CFG.format(children=1, sip_port=sip_port, mpath=MPATH, module=module, script=script,
                                 http_port=httpd.server_address[1]))
     reply = one_reply(cfg, work, sip_port)
     got = reply.get("X-Rc"), reply.get("X-Res")
@@ -351,15 +346,7 @@ def kemi_check(module, httpd):
     return []
 
 
-BIND_CFG = """#!KAMAILIO
-debug=2
-log_stderror=yes
-children=1
-disable_tcp=yes
-auto_aliases=no
-listen=udp:127.0.0.1:{sip_port}
-mpath="{mpath}"
-loadmodule "sl.so"
+BIND_CFG = HEAD + """loadmodule "sl.so"
 loadmodule "textops.so"
 loadmodule "pv.so"
 loadmodule "{module}"
@@ -384,7 +371,7 @@ def bind_check(module, bindtest, httpd):
     sip_port = free_port()
     cfg = os.path.join(work, "kamailio.cfg")
     with open(cfg, "w") as f:
-        f.write(BIND_CFG.format(sip_port=sip_port, mpath=MPATH, module=module, bindtest=bindtest,
+        f.write(BIND_CFG.format(children=1, sip_port=sip_port, mpath=MPATH, module=module, bindtest=bindtest,
                                 http_port=httpd.server_address[1]))
     got = one_reply(cfg, work, sip_port).get("X-Bt")
     print("bind_http_client (bindtest module): %s" % got)

@@ -78,6 +78,7 @@ func (e *Engine) backgroundRequest(ctx context.Context, j *job, spec *Background
 		custom:         spec.CustomMethod,
 		headers:        spec.Headers,
 		ctx:            ctx,
+		stop:           &j.stop,
 		connectTimeout: spec.ConnectTimeout,
 		keepAll:        true,
 		maxFileSize:    spec.MaxFileSize,
@@ -165,12 +166,27 @@ func (e *Engine) backgroundTransport(spec *BackgroundSpec) *transport {
 		iface:   spec.SourceIP,
 		fromEnv: e.cfg.ProxyFromEnv,
 	}
-	key := id.key()
-	if t, ok := e.bgTransports.Load(key); ok {
-		return t.(*transport)
+	// Most requests have the identity of the one before: compared as a value, it needs
+	// neither the key's text (three allocations) nor the map.
+	last := e.bgLast.Load()
+	if last != nil && last.id == id {
+		return last.t
 	}
-	t, _ := e.bgTransports.LoadOrStore(key, newTransport(id, e.cas))
+	key := id.key()
+	t, ok := e.bgTransports.Load(key)
+	if !ok {
+		t, _ = e.bgTransports.LoadOrStore(key, newTransport(id, e.cas))
+	}
+	e.bgLast.Store(&bgIdentity{id: id, t: t.(*transport)})
 	return t.(*transport)
+}
+
+// bgIdentity is the identity of the latest background request and its transport. Equal
+// identities have equal keys (a client certificate is compared by pointer, stricter
+// than its key), so the shortcut never picks another identity's transport.
+type bgIdentity struct {
+	id identity
+	t  *transport
 }
 
 func boolInt(b bool) int {

@@ -21,6 +21,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -30,13 +31,17 @@ import (
 // of request for its whole life (the synchronous pools and the background pools never
 // share connections), so direct is fixed before the connection is shared.
 type fdConn struct {
-	*net.TCPConn
-	rc     syscall.RawConn
-	direct bool
+	*net.TCPConn // poller mode; closed once detached (direct mode)
+	rc           syscall.RawConn
+	direct       bool
+	detached     *detachedFD // direct mode: the socket, out of Go's poller; nil: TCPConn's
+	laddr, raddr net.Addr    // kept from the TCPConn when detached
 
 	// Deadlines of direct mode (net.Conn semantics; zero: none). In poller mode they are
 	// the TCPConn's own.
 	readBy, writeBy time.Time
+
+	await awaitState // writeAwait's, poller mode
 }
 
 func newFDConn(c *net.TCPConn, direct bool) *fdConn {
@@ -44,7 +49,99 @@ func newFDConn(c *net.TCPConn, direct bool) *fdConn {
 	if err != nil {
 		direct = false
 	}
-	return &fdConn{TCPConn: c, rc: rc, direct: direct}
+	fc := &fdConn{TCPConn: c, rc: rc, direct: direct}
+	if direct {
+		fc.detach()
+	}
+	return fc
+}
+
+// detach takes a direct connection's socket out of Go's network poller. Go registers
+// every socket with its epoll instance (edge-triggered); a socket that nobody waits on in
+// the poller still wakes the thread that sleeps in epoll_wait each time data arrives, and
+// that thread finds nothing to do and sleeps again: a context switch per response segment
+// that libcurl does not have. The socket is duplicated and the TCPConn closed (Go removes
+// it from epoll: EPOLL_CTL_DEL), which leaves the connection open on the duplicate.
+// Should anything fail, the connection stays in the poller (only slower).
+func (c *fdConn) detach() {
+	nfd := -1
+	if err := c.rc.Control(func(fd uintptr) {
+		r, _, e := syscall.Syscall(syscall.SYS_FCNTL, fd, syscall.F_DUPFD_CLOEXEC, 0)
+		if e == 0 {
+			nfd = int(r)
+		}
+	}); err != nil || nfd < 0 {
+		return
+	}
+	c.laddr, c.raddr = c.TCPConn.LocalAddr(), c.TCPConn.RemoteAddr()
+	_ = c.TCPConn.Close()
+	c.detached = &detachedFD{fd: nfd}
+	c.rc = c.detached
+}
+
+// Close closes the connection.
+func (c *fdConn) Close() error {
+	if c.detached != nil {
+		return c.detached.close()
+	}
+	return c.TCPConn.Close()
+}
+
+func (c *fdConn) LocalAddr() net.Addr {
+	if c.detached != nil {
+		return c.laddr
+	}
+	return c.TCPConn.LocalAddr()
+}
+
+func (c *fdConn) RemoteAddr() net.Addr {
+	if c.detached != nil {
+		return c.raddr
+	}
+	return c.TCPConn.RemoteAddr()
+}
+
+// detachedFD is a socket outside Go's poller, used through syscall.RawConn's methods so
+// that direct I/O is the same code either way. A direct connection is used by one
+// thread at a time (its request's), so no lock guards the descriptor against Close.
+type detachedFD struct {
+	fd     int
+	closed atomic.Bool
+}
+
+var errDetachedClosed = &net.OpError{Op: "use", Net: "tcp", Err: net.ErrClosed}
+
+func (d *detachedFD) close() error {
+	if !d.closed.CompareAndSwap(false, true) {
+		return errDetachedClosed
+	}
+	return syscall.Close(d.fd)
+}
+
+func (d *detachedFD) Control(f func(fd uintptr)) error {
+	if d.closed.Load() {
+		return errDetachedClosed
+	}
+	f(uintptr(d.fd))
+	return nil
+}
+
+func (d *detachedFD) Read(f func(fd uintptr) bool) error  { return d.wait(f, pollIn) }
+func (d *detachedFD) Write(f func(fd uintptr) bool) error { return d.wait(f, pollOut) }
+
+// wait calls f until it reports done, waiting in poll(2) for events between calls.
+func (d *detachedFD) wait(f func(fd uintptr) bool, events int16) error {
+	for {
+		if d.closed.Load() {
+			return errDetachedClosed
+		}
+		if f(uintptr(d.fd)) {
+			return nil
+		}
+		if err := waitFD(uintptr(d.fd), events, time.Time{}); err != nil {
+			return err
+		}
+	}
 }
 
 // usePoller turns direct I/O off for good (HTTP/2 takes the connection over).
@@ -53,6 +150,24 @@ func (c *fdConn) usePoller() {
 		return
 	}
 	c.direct = false
+	if d := c.detached; d != nil {
+		// Back into the poller, on a duplicate that net.FileConn registers.
+		f := os.NewFile(uintptr(d.fd), "")
+		nc, err := net.FileConn(f)
+		_ = f.Close() // closes d.fd; nc has its own descriptor
+		d.closed.Store(true)
+		tc, ok := nc.(*net.TCPConn)
+		if err != nil || !ok {
+			// Unusable: every use now fails (a closed connection), as after a reset.
+			c.detached = &detachedFD{fd: -1}
+			c.detached.closed.Store(true)
+			c.rc = c.detached
+			c.direct = true
+			return
+		}
+		c.TCPConn, c.detached = tc, nil
+		c.rc, _ = tc.SyscallConn()
+	}
 	_ = c.TCPConn.SetReadDeadline(c.readBy)
 	_ = c.TCPConn.SetWriteDeadline(c.writeBy)
 }
@@ -150,6 +265,75 @@ func (c *fdConn) Write(p []byte) (int, error) {
 		return done, c.opError("write", err)
 	}
 	return done, nil
+}
+
+// writeAwait writes p on a poller-mode connection and parks the goroutine until the
+// socket is readable, inside one RawConn.Read. Go's own Read would first try read(2) and
+// park only after it returned EAGAIN, which it always does right after a request is sent:
+// one system call per response saved (libcurl, too, polls before it reads). The poller's
+// readiness is reset when RawConn.Read starts, before the write, so a response that
+// arrives at once is not missed. It returns how much was written: on EAGAIN (a full
+// socket buffer) less than p, and the caller writes the rest the usual way. A failed wait
+// (deadline, interrupt, close) is left to the next Read to report.
+func (c *fdConn) writeAwait(p []byte) (int, error) {
+	a := &c.await
+	if a.fn == nil {
+		a.fn = a.step // made once per connection: a closure per call would be an allocation
+	}
+	a.p, a.done, a.sent, a.err = p, 0, false, nil
+	_ = c.rc.Read(a.fn)
+	done, werr := a.done, a.err
+	a.p, a.err = nil, nil
+	switch {
+	case werr == syscall.EAGAIN:
+		return done, nil
+	case werr != nil:
+		return done, c.opError("write", werr)
+	}
+	return done, nil
+}
+
+// awaitReadable waits, in direct mode, until the socket is readable or the read deadline
+// passes; the next Read reports what it finds. Called after a request is sent, it saves
+// the read that would fail with EAGAIN before the wait, as libcurl polls before it reads.
+func (c *fdConn) awaitReadable() {
+	a := &c.await
+	if a.waitFn == nil {
+		a.waitFn = func(fd uintptr) { _ = waitFD(fd, pollIn, c.readBy) } // once per connection
+	}
+	_ = c.rc.Control(a.waitFn)
+}
+
+// awaitState is writeAwait's state, kept in the connection (one exchange at a time).
+type awaitState struct {
+	waitFn func(fd uintptr) // awaitReadable's
+	fn     func(fd uintptr) bool
+	p      []byte
+	done   int
+	sent   bool
+	err    error
+}
+
+// step is RawConn.Read's callback: the first call writes and asks to park, the next one
+// (readable, or the wait ended) finishes.
+func (a *awaitState) step(fd uintptr) bool {
+	if a.sent || a.err != nil {
+		return true
+	}
+	for a.done < len(a.p) {
+		n, _, e := syscall.Syscall6(syscall.SYS_SENDTO, fd, uintptr(unsafe.Pointer(&a.p[a.done])),
+			uintptr(len(a.p)-a.done), syscall.MSG_NOSIGNAL, 0, 0)
+		switch e {
+		case 0:
+			a.done += int(n)
+		case syscall.EINTR:
+		default:
+			a.err = e
+			return true
+		}
+	}
+	a.sent = true
+	return false // park until readable
 }
 
 // blockingConnect is a net.Dialer Control for direct mode: the socket is made blocking,

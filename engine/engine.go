@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 )
 
 // Engine runs Kamailio http_client requests for one configuration.
@@ -22,6 +23,7 @@ type Engine struct {
 
 	cas          *caCache // CA files, loaded once for every identity
 	bgTransports sync.Map // identity key -> *transport of background requests
+	bgLast       atomic.Pointer[bgIdentity]
 }
 
 // connState is the per-process state Kamailio keeps for one named connection

@@ -8,6 +8,7 @@ package engine
 import (
 	"bytes"
 	"context"
+	"net"
 	"strings"
 	"sync"
 	"time"
@@ -35,6 +36,7 @@ type request struct {
 
 	// Set by background requests (bgtransfer.go); the zero values are Kamailio's.
 	ctx            context.Context // stops the transfer when done; nil: never
+	stop           *stopHook       // interrupts the transfer's I/O on a cancel or shutdown; nil: ctx does
 	deadline       time.Time       // absolute total deadline; overrides timeout when set
 	connectTimeout time.Duration   // CURLOPT_CONNECTTIMEOUT; 0: libcurl's 300 s
 	maxRedirs      int             // redirects followed at most (then 47); 0: no limit
@@ -251,7 +253,12 @@ func (e *Engine) transfer(r *request, rawURL string) *Result {
 		x.deadline = time.Now().Add(time.Duration(r.timeout) * time.Second)
 	}
 	defer x.finish()
-	if r.ctx != nil {
+	if r.stop != nil {
+		// A cancel or shutdown must stop I/O that no deadline would end soon; the total
+		// timeout is the connections' own deadline (x.deadline).
+		r.stop.attach(x)
+		defer r.stop.detach()
+	} else if r.ctx != nil {
 		// A cancel or shutdown must stop I/O that no deadline would end soon.
 		interrupted := make(chan struct{})
 		stop := context.AfterFunc(r.ctx, func() { x.interrupt(); close(interrupted) })
@@ -540,7 +547,24 @@ func (x *xfer) exchange(pc *pconn, h *reqHead, body []byte) (*response, *curlErr
 	if inline {
 		b = append(b, body...) // curl sends small bodies in the same send as the head
 	}
-	_, err := pc.conn.Write(b)
+	// The response cannot be there before the request is sent: wait for it before the
+	// first read, which would otherwise fail with EAGAIN (one system call per response).
+	var err error
+	switch {
+	case !inline || pc.fd == nil || pc.br == nil || pc.br.Buffered() > 0:
+		_, err = pc.conn.Write(b)
+	case pc.fd.direct: // level-triggered poll(2): also right for TLS over the socket
+		if _, err = pc.conn.Write(b); err == nil {
+			pc.fd.awaitReadable()
+		}
+	case pc.conn == net.Conn(pc.fd): // plain TCP in Go's poller
+		var n int
+		if n, err = pc.fd.writeAwait(b); err == nil && n < len(b) {
+			_, err = pc.conn.Write(b[n:])
+		}
+	default:
+		_, err = pc.conn.Write(b)
+	}
 	*bp = b[:0]
 	headPool.Put(bp)
 	if err != nil {

@@ -332,6 +332,13 @@ func (pc *pconn) alive() bool {
 	if pc.br.Buffered() > 0 {
 		return false
 	}
+	if pc.fd != nil && !pc.fd.direct {
+		// In poller mode a deadline in the past fails the read before any read(2) (Go
+		// checks it first), so the probe below would learn nothing and only cost two
+		// deadline changes and an error. A connection that died while idle fails before
+		// any response byte and the request is retried on a new one (roundTrip).
+		return true
+	}
 	_ = pc.conn.SetReadDeadline(time.Now().Add(-time.Second))
 	_, err := pc.br.Peek(1)
 	_ = pc.conn.SetReadDeadline(time.Time{})

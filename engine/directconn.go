@@ -79,6 +79,39 @@ func (c *fdConn) detach() {
 	c.rc = c.detached
 }
 
+// dialDetached connects a direct connection to an address on the calling thread, as
+// net.Dialer with directConnect would (TCP_NODELAY, no keep-alive probes, the same
+// errors), but on a socket that never enters Go's poller: no registration, no event for
+// a poller thread to wake up for, nothing to detach.
+func dialDetached(ap netip.AddrPort, by time.Time) (*fdConn, error) {
+	raddr := net.TCPAddrFromAddrPort(ap)
+	fail := func(err error) (*fdConn, error) {
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: raddr, Err: err}
+	}
+	family := syscall.AF_INET6
+	var sa syscall.Sockaddr
+	if ip := ap.Addr(); ip.Is4() || ip.Is4In6() {
+		family = syscall.AF_INET
+		sa = &syscall.SockaddrInet4{Port: int(ap.Port()), Addr: ip.Unmap().As4()}
+	} else {
+		sa = &syscall.SockaddrInet6{Port: int(ap.Port()), Addr: ip.As16()}
+	}
+	fd, err := syscall.Socket(family, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, syscall.IPPROTO_TCP)
+	if err != nil {
+		return fail(os.NewSyscallError("socket", err))
+	}
+	if err := syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1); err != nil {
+		syscall.Close(fd)
+		return fail(os.NewSyscallError("setsockopt", err))
+	}
+	if err := connectFD(fd, sa, by); err != nil {
+		syscall.Close(fd)
+		return fail(err)
+	}
+	d := &detachedFD{fd: fd}
+	return &fdConn{rc: d, direct: true, detached: d, raddr: raddr}, nil
+}
+
 // Close closes the connection.
 func (c *fdConn) Close() error {
 	if c.detached != nil {
@@ -89,6 +122,16 @@ func (c *fdConn) Close() error {
 
 func (c *fdConn) LocalAddr() net.Addr {
 	if c.detached != nil {
+		if c.laddr == nil && !c.detached.closed.Load() { // dialDetached: asked for in errors only
+			if sa, err := syscall.Getsockname(c.detached.fd); err == nil {
+				switch a := sa.(type) {
+				case *syscall.SockaddrInet4:
+					c.laddr = &net.TCPAddr{IP: net.IP(a.Addr[:]).To16(), Port: a.Port}
+				case *syscall.SockaddrInet6:
+					c.laddr = &net.TCPAddr{IP: net.IP(a.Addr[:]), Port: a.Port}
+				}
+			}
+		}
 		return c.laddr
 	}
 	return c.TCPConn.LocalAddr()
@@ -398,11 +441,11 @@ func connectFD(fd int, sa syscall.Sockaddr, by time.Time) error {
 	if err := syscall.SetsockoptTimeval(fd, syscall.SOL_SOCKET, syscall.SO_SNDTIMEO, &tv); err != nil {
 		return os.NewSyscallError("setsockopt", err)
 	}
-	if err := syscall.SetNonblock(fd, false); err != nil {
+	if err := setNonblock(fd, false); err != nil {
 		return os.NewSyscallError("fcntl", err)
 	}
 	err := syscall.Connect(fd, sa)
-	_ = syscall.SetNonblock(fd, true)
+	_ = setNonblock(fd, true)
 	switch err {
 	case nil:
 		return nil
@@ -422,6 +465,20 @@ func connectFD(fd int, sa syscall.Sockaddr, by time.Time) error {
 		return nil
 	}
 	return os.NewSyscallError("connect", err)
+}
+
+// setNonblock sets or clears O_NONBLOCK with one ioctl(FIONBIO) where
+// syscall.SetNonblock makes two fcntl calls: connectFD does it twice per connection.
+func setNonblock(fd int, on bool) error {
+	const fionbio = 0x5421 // FIONBIO on Linux (x86, arm, riscv); syscall does not name it
+	v := int32(0)
+	if on {
+		v = 1
+	}
+	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, uintptr(fd), fionbio, uintptr(unsafe.Pointer(&v))); e != 0 {
+		return e
+	}
+	return nil
 }
 
 // setNonblock restores the non-blocking mode that every read and write relies on.

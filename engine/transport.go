@@ -426,18 +426,29 @@ func (t *transport) dial(ctx context.Context, u *reqURL, p *proxySpec, deadline 
 	if p != nil {
 		addr = p.addr()
 	}
-	dialled, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		code := classify(err, phaseConnect, p != nil)
-		return nil, newCurlError(code, "failed to connect to "+addr+": "+errText(err))
-	}
-	var raw net.Conn = dialled
+	var raw net.Conn
 	var fc *fdConn
-	if tc, ok := dialled.(*net.TCPConn); ok {
-		fc = newFDConn(tc, direct)
+	if ap, err := netip.ParseAddrPort(addr); err == nil && direct && t.iface == nil && ap.Addr().Zone() == "" {
+		// An address and nothing to bind: the socket never enters Go's poller (see
+		// dialDetached), which would wake a thread for its first event.
+		if fc, err = dialDetached(ap, connectBy); err != nil {
+			code := classify(err, phaseConnect, p != nil)
+			return nil, newCurlError(code, "failed to connect to "+addr+": "+errText(err))
+		}
 		raw = fc
-		if direct {
-			fc.setNonblock() // blockingConnect made it blocking for connect(2) alone
+	} else {
+		dialled, err := d.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			code := classify(err, phaseConnect, p != nil)
+			return nil, newCurlError(code, "failed to connect to "+addr+": "+errText(err))
+		}
+		raw = dialled
+		if tc, ok := dialled.(*net.TCPConn); ok {
+			fc = newFDConn(tc, direct)
+			raw = fc
+			if direct {
+				fc.setNonblock() // blockingConnect made it blocking for connect(2) alone
+			}
 		}
 	}
 	// The TCP connect is done; what follows (proxy, TLS) is bounded by the connect

@@ -60,7 +60,7 @@ func fixedServer(b *testing.B, response string) string {
 func BenchmarkBackground(b *testing.B) {
 	body := bytes.Repeat([]byte("x"), 128)
 	response := fmt.Sprintf("HTTP/1.1 200 OK\r\nServer: bench\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
-	for _, inFlight := range []int{1, 64} {
+	for _, inFlight := range []int{1, 64, 256} {
 		b.Run(fmt.Sprint(inFlight), func(b *testing.B) {
 			url := OptString{Value: fixedServer(b, response), Set: true}
 			cfg := testConfig()

@@ -137,6 +137,10 @@ type BackgroundSpec struct {
 	// gopher:// and others), 3 ("URL using bad/illegal format or missing URL") for a URL
 	// curl 7.88 rejects, such as one with a space.
 	URLError int
+	// parsed is URL as ParseBackgroundRequest parsed it, valid while URL is still
+	// parsedFrom (a caller may change URL afterwards).
+	parsed     *reqURL
+	parsedFrom string
 	// Method is the request verb: the "method" option verbatim (CURLOPT_CUSTOMREQUEST,
 	// even an empty one), else POST with a body and GET without.
 	Method string
@@ -219,8 +223,10 @@ func ParseBackgroundRequest(url string, options []byte, body []byte, bodySet boo
 		VerifyPeer:     true,
 		VerifyHost:     true,
 	}
-	if _, err := parseCurlURL(spec.URL, parseOptions{}); err != nil {
+	if u, err := parseCurlURL(spec.URL, parseOptions{}); err != nil {
 		spec.URLError = err.code
+	} else {
+		spec.parsed, spec.parsedFrom = u, spec.URL // perform need not parse it again
 	}
 
 	opts, err := bgParseJSON(options)

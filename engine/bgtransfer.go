@@ -29,9 +29,12 @@ func (e *Engine) perform(j *job) *BackgroundResult {
 	if spec.URLError != 0 {
 		return errorResult(newCurlError(spec.URLError, "URL rejected: "+redactURL(spec.URL)))
 	}
-	u, cerr := parseCurlURL(spec.URL, parseOptions{})
-	if cerr != nil {
-		return errorResult(cerr)
+	u := spec.parsed
+	if u == nil || spec.parsedFrom != spec.URL {
+		var cerr *curlError
+		if u, cerr = parseCurlURL(spec.URL, parseOptions{}); cerr != nil {
+			return errorResult(cerr)
+		}
 	}
 
 	// The limits are waited for inside the timeout, as with curl's pending transfers.
@@ -216,13 +219,13 @@ func (p *bgPool) acquire(ctx context.Context, host string) (release func(), err 
 	var hs *hostSlot
 	if p.cfg.MaxHost > 0 {
 		hs = p.hostSlot(host)
-		if err := hs.sem.Acquire(ctx, 1); err != nil {
+		if err := acquireOne(ctx, hs.sem); err != nil {
 			p.dropHost(host, hs)
 			return nil, err
 		}
 	}
 	if p.total != nil {
-		if err := p.total.Acquire(ctx, 1); err != nil {
+		if err := acquireOne(ctx, p.total); err != nil {
 			if hs != nil {
 				hs.sem.Release(1)
 				p.dropHost(host, hs)
@@ -239,6 +242,16 @@ func (p *bgPool) acquire(ctx context.Context, host string) (release func(), err 
 			p.dropHost(host, hs)
 		}
 	}, nil
+}
+
+// acquireOne takes one unit of s, waiting inside ctx only when none is free: Acquire
+// starts with ctx.Done(), which makes the job context's channel (an allocation per
+// request) even when a unit is free.
+func acquireOne(ctx context.Context, s *semaphore.Weighted) error {
+	if s.TryAcquire(1) {
+		return nil
+	}
+	return s.Acquire(ctx, 1)
 }
 
 // hostSlot is the max_host limit of one host:port, kept while requests use it.

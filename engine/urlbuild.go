@@ -46,6 +46,8 @@ type reqURL struct {
 
 	user, pass       string // percent-decoded
 	hasUser, hasPass bool
+
+	origin string // originKey, made once by parseCurlURL (a request needs it twice or more)
 }
 
 func defaultPort(scheme string) int {
@@ -79,7 +81,7 @@ func (u *reqURL) target() string {
 
 // originKey identifies the server a connection talks to (scheme, host, port).
 func (u *reqURL) originKey() string {
-	return u.scheme + "://" + strings.ToLower(u.hostname) + ":" + strconv.Itoa(u.port)
+	return u.origin
 }
 
 // String is curl's normalised URL (CURLINFO_EFFECTIVE_URL): lowercase scheme, userinfo as
@@ -270,6 +272,7 @@ func parseCurlURL(s string, opt parseOptions) (*reqURL, *curlError) {
 		path = "/"
 	}
 	u.path = encodeNonASCII(removeDotSegments(path))
+	u.origin = u.scheme + "://" + strings.ToLower(u.hostname) + ":" + strconv.Itoa(u.port)
 	return u, nil
 }
 

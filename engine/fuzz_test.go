@@ -33,6 +33,9 @@ func FuzzHTTPCon(f *testing.F) {
 	} {
 		f.Add(s)
 	}
+	for _, s := range httpconSeeds {
+		f.Add(s)
+	}
 	f.Fuzz(func(t *testing.T, val string) {
 		c, warnings, err := ParseHTTPCon(val, DefaultDefaults())
 		if err != nil {
@@ -62,6 +65,15 @@ func FuzzHTTPCon(f *testing.F) {
 		}
 		if strings.Contains(c.Scheme, ":") || strings.Contains(c.URL, ";") {
 			t.Fatalf("scheme %q / url %q were not cut where the grammar says", c.Scheme, c.URL)
+		}
+		if !strings.Contains(val, c.Scheme+"://") {
+			t.Fatalf("scheme %q not followed by :// in %q", c.Scheme, val)
+		}
+		if c.Password.Set && !c.Username.Set {
+			t.Fatalf("password without username from %q", val)
+		}
+		if uint32(c.TLSVersion) >= SSLVersionLast || (c.VerifyPeer != 0 && c.VerifyPeer != 1) || (c.HTTPRedirect != 0 && c.HTTPRedirect != 1) {
+			t.Fatalf("out-of-range value accepted: %+v", c)
 		}
 		// Round trip: the connection written back without its parameters parses to the
 		// same name, scheme, credentials and URL.
@@ -329,6 +341,10 @@ func FuzzSettings(f *testing.F) {
 	} {
 		f.Add(s[0], []byte(s[1]))
 	}
+	for i, s := range settingsSeeds {
+		f.Add(s, []byte(iniSeeds[i%len(iniSeeds)]))
+		f.Add(s+"\nconfig_file = /f.ini", []byte(iniSeeds[(i+3)%len(iniSeeds)]))
+	}
 	f.Fuzz(func(t *testing.T, text string, ini []byte) {
 		read := func(string) ([]byte, error) { return ini, nil }
 		cfg, err := parseSettings(text, read)
@@ -345,6 +361,15 @@ func FuzzSettings(f *testing.F) {
 		}
 		if uint32(cfg.Defaults.TLSVersion) >= SSLVersionLast || cfg.Defaults.ConnectionTimeout == 0 {
 			t.Fatalf("mod_init fixups not applied: %+v", cfg.Defaults)
+		}
+		n := 0
+		for _, cc := range cfg.Connections {
+			if !cc.FromFile {
+				n++
+			}
+		}
+		if n != cfg.HTTPConCount {
+			t.Fatalf("HTTPConCount %d, %d httpcon connections", cfg.HTTPConCount, n)
 		}
 		ids := map[string]bool{}
 		for _, p := range cfg.Pools {

@@ -298,38 +298,3 @@ var httpconSeeds = []string{
 	"c1=>http://h/x@y", "c1=>http://h/api;", "c1=>http://h/api;timeout=1;", "c1=>http://h;x=;y=1",
 	"c1=>http://h;useragent='a'>;timeout=1", "=>://", "",
 }
-
-// FuzzParseHTTPCon checks that any value gives a connection or an error, never a panic,
-// and that what is accepted is consistent with the grammar.
-func FuzzParseHTTPCon(f *testing.F) {
-	for _, s := range httpconSeeds {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, val string) {
-		c, warnings, err := ParseHTTPCon(val, DefaultDefaults())
-		if err != nil {
-			if c != nil || warnings != nil {
-				t.Fatalf("error %v with a result", err)
-			}
-			if len(err.Error()) > 255 {
-				t.Fatalf("error message of %d bytes", len(err.Error()))
-			}
-			return
-		}
-		if c == nil {
-			t.Fatal("nil connection without an error")
-		}
-		if strings.ContainsAny(c.Name, "= \t\r\n") || strings.Contains(c.Scheme, ":") || strings.Contains(c.URL, ";") {
-			t.Fatalf("inconsistent connection %+v from %q", c, val)
-		}
-		if !strings.Contains(val, c.Scheme+"://") {
-			t.Fatalf("scheme %q not followed by :// in %q", c.Scheme, val)
-		}
-		if c.Password.Set && !c.Username.Set {
-			t.Fatalf("password without username from %q", val)
-		}
-		if uint32(c.TLSVersion) >= SSLVersionLast || (c.VerifyPeer != 0 && c.VerifyPeer != 1) || (c.HTTPRedirect != 0 && c.HTTPRedirect != 1) {
-			t.Fatalf("out-of-range value accepted: %+v", c)
-		}
-	})
-}

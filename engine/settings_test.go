@@ -2,7 +2,6 @@ package engine
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -616,64 +615,6 @@ var iniSeeds = []string{
 	"[c1]\nurl = 127.0.0.1:28080/api\n",
 	"[c1]\nurl = http://au:ap@127.0.0.1:28080/api\nusername = au\npassword = \"p a\\\"ss\"\nuseragent = \"\"\n",
 	"[a]\nurl = http://h\n[b]\n[c]\nurl = x\n",
-}
-
-// FuzzParseSettings checks that any settings text (with any config file behind every
-// config_file path) gives a Config or an error, never a panic; errors fit the 256-byte
-// hc_init buffer; and a Config lists as valid JSON without passwords.
-func FuzzParseSettings(f *testing.F) {
-	for i, s := range settingsSeeds {
-		f.Add(s, iniSeeds[i%len(iniSeeds)])
-		f.Add(s+"\nconfig_file = /f.ini", iniSeeds[(i+3)%len(iniSeeds)])
-	}
-	f.Fuzz(func(t *testing.T, text, ini string) {
-		read := func(string) ([]byte, error) { return []byte(ini), nil }
-		if strings.HasPrefix(ini, "missing") {
-			read = func(p string) ([]byte, error) { return nil, errors.New("no such file") }
-		}
-		c, err := parseSettings(text, read)
-		if err != nil {
-			if c != nil {
-				t.Fatal("a Config with an error")
-			}
-			if len(err.Error()) > 255 {
-				t.Fatalf("error message of %d bytes: %q", len(err.Error()), err)
-			}
-			return
-		}
-		if c == nil {
-			t.Fatal("neither a Config nor an error")
-		}
-		n := 0
-		for _, cc := range c.Connections {
-			if !cc.FromFile {
-				n++
-			}
-		}
-		if n != c.HTTPConCount {
-			t.Fatalf("HTTPConCount %d, %d httpcon connections", c.HTTPConCount, n)
-		}
-		out, err := c.ListconJSON()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var list struct {
-			Connections []struct {
-				Password *string `json:"password"`
-			} `json:"connections"`
-		}
-		if err := json.Unmarshal(out, &list); err != nil {
-			t.Fatalf("listcon is not JSON: %v", err)
-		}
-		if len(list.Connections) != len(c.Connections) {
-			t.Fatalf("listcon has %d connections, config %d", len(list.Connections), len(c.Connections))
-		}
-		for _, e := range list.Connections {
-			if e.Password != nil && *e.Password != "***" {
-				t.Fatalf("password shown: %q", *e.Password)
-			}
-		}
-	})
 }
 
 func ExampleParseSettings() {

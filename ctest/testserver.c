@@ -44,13 +44,15 @@ static void respond(int fd, int status, const char *body, size_t len)
     send_all(fd, body, len);
 }
 
+/* big is the /big body, filled once before the first connection is served: connection
+ * threads only read it. */
+static char big[100000];
+
 static void *serve_conn(void *arg)
 {
     int fd = (int)(intptr_t)arg;
-    static char big[100000];
     char buf[65536];
     size_t have = 0;
-    memset(big, 'b', sizeof big);
     for (;;) {
         char *end;
         while ((end = memmem(buf, have, "\r\n\r\n", 4)) == NULL) {
@@ -132,6 +134,7 @@ void test_server_start(void)
     listen(server_fd, 128);
     getsockname(server_fd, (struct sockaddr *)&a, &len);
     test_server_port = ntohs(a.sin_port);
+    memset(big, 'b', sizeof big);
     pthread_t t;
     pthread_create(&t, NULL, serve, NULL);
     pthread_detach(t);

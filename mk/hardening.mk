@@ -26,18 +26,33 @@ ASAN_DIR := $(CT)/asan
 ASAN_CFLAGS := $(CFLAGS_T) -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 ASAN_TESTS := api_test bg_test fork_test stress_test
+# The tests that load libhc with bindings/c's loader, given its path, and the one that
+# loads it beside another Go runtime.
+ASAN_DL_TESTS := dl_test signal_test
 
 $(ASAN_DIR)/%: ctest/%.c ctest/testserver.c ctest/check.h ctest/testserver.h include/hc.h $(LIB)
 	@mkdir -p $(@D)
 	gcc $(ASAN_CFLAGS) -o $@ $< ctest/testserver.c $(LINK_HC)
 
+$(addprefix $(ASAN_DIR)/,$(ASAN_DL_TESTS)): $(ASAN_DIR)/%: ctest/%.c ctest/check.h bindings/c/hc_dl.c bindings/c/hc_dl.h include/hc.h
+	@mkdir -p $(@D)
+	gcc $(ASAN_CFLAGS) -o $@ $< bindings/c/hc_dl.c -ldl -lpthread
+
+$(ASAN_DIR)/multi_runtime_test: ctest/multi_runtime_test.c ctest/check.h include/hc.h $(LIB) $(CT)/libotherruntime.so
+	@mkdir -p $(@D)
+	gcc $(ASAN_CFLAGS) -o $@ $< $(LINK_HC) -ldl
+
 $(ASAN_DIR)/asan_control: ctest/asan_control.c include/hc.h $(LIB)
 	@mkdir -p $(@D)
 	gcc $(ASAN_CFLAGS) -o $@ $< $(LINK_HC)
 
-asan: $(addprefix $(ASAN_DIR)/,$(ASAN_TESTS)) $(ASAN_DIR)/asan_control
+asan: $(addprefix $(ASAN_DIR)/,$(ASAN_TESTS) $(ASAN_DL_TESTS) multi_runtime_test) $(ASAN_DIR)/asan_control
 	@for t in $(ASAN_TESTS); do echo "asan: $$t"; \
 	  $(ASAN_ENV) timeout 300 $(ASAN_DIR)/$$t || { echo "asan: $$t failed"; exit 1; }; done
+	@for t in $(ASAN_DL_TESTS); do echo "asan: $$t"; \
+	  $(ASAN_ENV) timeout 120 $(ASAN_DIR)/$$t $(CURDIR)/$(LIB) || { echo "asan: $$t failed"; exit 1; }; done
+	@echo "asan: multi_runtime_test"; $(ASAN_ENV) timeout 60 $(ASAN_DIR)/multi_runtime_test $(CURDIR)/$(CT)/libotherruntime.so \
+	  || { echo "asan: multi_runtime_test failed"; exit 1; }
 	@# The controls: each must be caught, or the sanitizers are not really on.
 	@for c in 'leak:LeakSanitizer: detected memory leaks' 'heap:heap-buffer-overflow|insufficient space for an object' \
 	          'ub:signed integer overflow'; do m=$${c%%:*}; want=$${c#*:}; \

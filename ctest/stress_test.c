@@ -33,10 +33,11 @@
 /* total requests (HC_STRESS_TOTAL may lower it, e.g. under valgrind), shared by THREADS. */
 enum { THREADS = 16, MAX_TOTAL = 20000, BIG = 100000 };
 static int total = MAX_TOTAL, per_thread = MAX_TOTAL / THREADS;
-/* The options of background requests that must succeed: a 10 s timeout, which
- * HC_STRESS_TIMEOUT may raise for a run made 50 times slower (valgrind), where requests
- * queued behind pool b's limits would otherwise time out. */
+/* The timeouts of requests that must succeed: 10 s for background requests, 5 s for
+ * synchronous ones. HC_STRESS_TIMEOUT=S sets both to S seconds for a run made 50 times
+ * slower (valgrind), where requests queued behind pool b's limits would time out. */
 static char long_timeout[32] = "{\"timeout\": 10}";
+static int sync_timeout = 5;
 
 static const char echo_body[] = "stress-body-0123456789";
 static char url_hello[128], url_echo[128], url_big[128], url_fail[128], url_closer[128],
@@ -426,8 +427,10 @@ int main(void)
         }
         per_thread = total / THREADS;
     }
-    if ((env = getenv("HC_STRESS_TIMEOUT")) != NULL)
+    if ((env = getenv("HC_STRESS_TIMEOUT")) != NULL) {
         snprintf(long_timeout, sizeof long_timeout, "{\"timeout\": %d}", atoi(env));
+        sync_timeout = atoi(env);
+    }
     test_server_start();
     int p = test_server_port, closer = start_fault_server(CLOSER),
         staller = start_fault_server(STALLER), refused = refused_port();
@@ -447,7 +450,7 @@ int main(void)
 
     char settings[2048], err[HC_ERROR_SIZE] = "";
     snprintf(settings, sizeof settings,
-             "connection_timeout = 5\n"
+             "connection_timeout = %d\n"
              "httpcon = plain=>http://127.0.0.1:%d\n"
              "httpcon = closer=>http://127.0.0.1:%d\n"
              "keep_connections = 1\n"
@@ -456,7 +459,7 @@ int main(void)
              "pool = {\"id\": \"a\", \"max_total\": 8}\n"
              "pool = {\"id\": \"b\", \"max_total\": 4, \"max_host\": 2}\n"
              "pool = {\"id\": \"c\"}\n",
-             p, closer, p, refused);
+             sync_timeout, p, closer, p, refused);
     hc_code c = hc_init(settings, err, sizeof err);
     CHECK(c == HC_OK, "init: %s (%s)", hc_strerror(c), err);
     if (c != HC_OK)

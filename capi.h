@@ -13,13 +13,13 @@
  * body is passed to hc__result_new or hc__background_result_new with in_place set (which
  * consume it), or released with hc__body_free. */
 char *hc__body_alloc(size_t len);
+void hc__body_free(char *body);
 
 /* hc__curl_texts[code + 1] is hc_curlerror's text for code -1..100, made once by the Go
  * side at load and never freed. A C global holds them so that leak checkers, which do
  * not scan Go's heap, see that they are still referenced. */
 #define HC__CURL_TEXTS 102
 extern const char *hc__curl_texts[HC__CURL_TEXTS];
-void hc__body_free(char *body);
 
 /* hc__result_new builds a result as one malloc'd block (the struct, then each string with a
  * trailing NUL), so that hc_result_free is a single free(). Pointers may be NULL when the

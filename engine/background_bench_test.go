@@ -18,43 +18,29 @@ import (
 // fixedServer answers every request head on every connection with the same response.
 func fixedServer(b *testing.B, response string) string {
 	b.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { ln.Close() })
 	resp := []byte(response)
-	go func() {
+	s := startTrackedServer(b, func(c net.Conn) {
+		buf := make([]byte, 4096)
+		have := 0
 		for {
-			c, err := ln.Accept()
+			n, err := c.Read(buf[have:])
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				buf := make([]byte, 4096)
-				have := 0
-				for {
-					n, err := c.Read(buf[have:])
-					if err != nil {
-						return
-					}
-					have += n
-					for {
-						i := bytes.Index(buf[:have], []byte("\r\n\r\n"))
-						if i < 0 {
-							break
-						}
-						if _, err := c.Write(resp); err != nil {
-							return
-						}
-						have = copy(buf, buf[i+4:have])
-					}
+			have += n
+			for {
+				i := bytes.Index(buf[:have], []byte("\r\n\r\n"))
+				if i < 0 {
+					break
 				}
-			}()
+				if _, err := c.Write(resp); err != nil {
+					return
+				}
+				have = copy(buf, buf[i+4:have])
+			}
 		}
-	}()
-	return "http://" + ln.Addr().String() + "/small"
+	})
+	return "http://" + s.ln.Addr().String() + "/small"
 }
 
 func BenchmarkBackground(b *testing.B) {

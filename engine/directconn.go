@@ -79,10 +79,10 @@ func (c *fdConn) detach() {
 	c.rc = c.detached
 }
 
-// dialDetached connects a direct connection to an address on the calling thread, as
-// net.Dialer with directConnect would (TCP_NODELAY, no keep-alive probes, the same
-// errors), but on a socket that never enters Go's poller: no registration, no event for
-// a poller thread to wake up for, nothing to detach.
+// dialDetached connects a direct connection to an IP address on the calling thread, with
+// what net.Dialer would give it (TCP_NODELAY, no keep-alive probes, the same errors), but
+// on a socket that never enters Go's poller: no registration, no event for a poller
+// thread to wake up for, nothing to detach, and no dialer deadline timer.
 func dialDetached(ap netip.AddrPort, by time.Time) (*fdConn, error) {
 	raddr := net.TCPAddrFromAddrPort(ap)
 	fail := func(err error) (*fdConn, error) {
@@ -388,61 +388,16 @@ func (a *awaitState) step(fd uintptr) bool {
 func blockingConnect(connectBy time.Time) func(network, address string, c syscall.RawConn) error {
 	return func(_, _ string, c syscall.RawConn) error {
 		return c.Control(func(fd uintptr) {
-			left := time.Until(connectBy)
-			if left <= 0 {
-				return // the poller reports the timeout
-			}
-			tv := syscall.NsecToTimeval(int64(left))
-			if tv.Sec == 0 && tv.Usec == 0 {
-				tv.Usec = 1 // a zero SO_SNDTIMEO would mean no limit
-			}
-			if syscall.SetsockoptTimeval(int(fd), syscall.SOL_SOCKET, syscall.SO_SNDTIMEO, &tv) == nil {
-				_ = syscall.SetNonblock(int(fd), false)
-			}
+			_ = blockUntil(int(fd), connectBy) // on failure the poller waits, as usual
 		})
-	}
-}
-
-// directConnect is a net.Dialer Control for direct mode to an IP address with no local
-// address to bind: it connects the socket itself, on the calling thread, bounded by
-// connectBy, so that Go's own connect(2) finds it connected (EISCONN) and the dialer needs
-// neither a deadline nor the poller. Errors are those the dialer would report.
-func directConnect(connectBy time.Time) func(network, address string, c syscall.RawConn) error {
-	return func(_, address string, c syscall.RawConn) error {
-		ap, err := netip.ParseAddrPort(address)
-		if err != nil {
-			return err
-		}
-		var sa syscall.Sockaddr
-		if ip := ap.Addr(); ip.Is4() || ip.Is4In6() {
-			sa = &syscall.SockaddrInet4{Port: int(ap.Port()), Addr: ip.Unmap().As4()}
-		} else {
-			sa = &syscall.SockaddrInet6{Port: int(ap.Port()), Addr: ip.As16()}
-		}
-		var cerr error
-		if err := c.Control(func(fd uintptr) { cerr = connectFD(int(fd), sa, connectBy) }); err != nil {
-			return err
-		}
-		return cerr
 	}
 }
 
 // connectFD connects fd to sa by a blocking connect(2) whose limit is SO_SNDTIMEO, and
 // leaves fd non-blocking.
 func connectFD(fd int, sa syscall.Sockaddr, by time.Time) error {
-	left := time.Until(by)
-	if left <= 0 {
-		return os.ErrDeadlineExceeded
-	}
-	tv := syscall.NsecToTimeval(int64(left))
-	if tv.Sec == 0 && tv.Usec == 0 {
-		tv.Usec = 1 // a zero SO_SNDTIMEO would mean no limit
-	}
-	if err := syscall.SetsockoptTimeval(fd, syscall.SOL_SOCKET, syscall.SO_SNDTIMEO, &tv); err != nil {
-		return os.NewSyscallError("setsockopt", err)
-	}
-	if err := setNonblock(fd, false); err != nil {
-		return os.NewSyscallError("fcntl", err)
+	if err := blockUntil(fd, by); err != nil {
+		return err
 	}
 	err := syscall.Connect(fd, sa)
 	_ = setNonblock(fd, true)
@@ -467,8 +422,28 @@ func connectFD(fd int, sa syscall.Sockaddr, by time.Time) error {
 	return os.NewSyscallError("connect", err)
 }
 
+// blockUntil makes fd blocking, with SO_SNDTIMEO as the limit of a connect(2) that must
+// end by the given time.
+func blockUntil(fd int, by time.Time) error {
+	left := time.Until(by)
+	if left <= 0 {
+		return os.ErrDeadlineExceeded
+	}
+	tv := syscall.NsecToTimeval(int64(left))
+	if tv.Sec == 0 && tv.Usec == 0 {
+		tv.Usec = 1 // a zero SO_SNDTIMEO would mean no limit
+	}
+	if err := syscall.SetsockoptTimeval(fd, syscall.SOL_SOCKET, syscall.SO_SNDTIMEO, &tv); err != nil {
+		return os.NewSyscallError("setsockopt", err)
+	}
+	if err := setNonblock(fd, false); err != nil {
+		return os.NewSyscallError("ioctl", err)
+	}
+	return nil
+}
+
 // setNonblock sets or clears O_NONBLOCK with one ioctl(FIONBIO) where
-// syscall.SetNonblock makes two fcntl calls: connectFD does it twice per connection.
+// syscall.SetNonblock makes two fcntl calls: a direct connect does it twice.
 func setNonblock(fd int, on bool) error {
 	const fionbio = 0x5421 // FIONBIO on Linux (x86, arm, riscv); syscall does not name it
 	v := int32(0)
@@ -486,7 +461,7 @@ func (c *fdConn) setNonblock() {
 	if c.rc == nil {
 		return
 	}
-	_ = c.rc.Control(func(fd uintptr) { _ = syscall.SetNonblock(int(fd), true) })
+	_ = c.rc.Control(func(fd uintptr) { _ = setNonblock(int(fd), true) })
 }
 
 // setRcvLowat sets SO_RCVLOWAT: the socket reports itself readable (poll(2), epoll) only

@@ -199,7 +199,7 @@ type trackedServer struct {
 	closed bool
 }
 
-func startTrackedServer(t *testing.T, handle func(c net.Conn)) *trackedServer {
+func startTrackedServer(t testing.TB, handle func(c net.Conn)) *trackedServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -242,7 +242,7 @@ func (s *trackedServer) serve() {
 }
 
 // close stops the server, ends its connections and waits (bounded) for its handlers.
-func (s *trackedServer) close(t *testing.T) {
+func (s *trackedServer) close(t testing.TB) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()

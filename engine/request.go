@@ -35,8 +35,8 @@ type request struct {
 	connAuth bool // CURLOPT_USERNAME/HTTPAUTH set from the connection
 
 	// Set by background requests (bgtransfer.go); the zero values are Kamailio's.
-	ctx            context.Context // stops the transfer when done; nil: never
-	stop           *stopHook       // interrupts the transfer's I/O on a cancel or shutdown; nil: ctx does
+	ctx            context.Context // interrupts a dial when done; nil: a synchronous request (direct I/O)
+	stop           *stopHook       // interrupts the transfer's I/O on a cancel or shutdown; nil: never
 	deadline       time.Time       // absolute total deadline; overrides timeout when set
 	connectTimeout time.Duration   // CURLOPT_CONNECTTIMEOUT; 0: libcurl's 300 s
 	maxRedirs      int             // redirects followed at most (then 47); 0: no limit
@@ -258,15 +258,6 @@ func (e *Engine) transfer(r *request, rawURL string) *Result {
 		// timeout is the connections' own deadline (x.deadline).
 		r.stop.attach(x)
 		defer r.stop.detach()
-	} else if r.ctx != nil {
-		// A cancel or shutdown must stop I/O that no deadline would end soon.
-		interrupted := make(chan struct{})
-		stop := context.AfterFunc(r.ctx, func() { x.interrupt(); close(interrupted) })
-		defer func() {
-			if !stop() {
-				<-interrupted // a started interrupt must not reach connections finish pools
-			}
-		}()
 	}
 
 	var creds credentials

@@ -393,17 +393,7 @@ func (t *transport) dial(ctx context.Context, u *reqURL, p *proxySpec, deadline 
 	// No TCP keep-alive probes: libcurl's default (CURLOPT_TCP_KEEPALIVE 0).
 	d := net.Dialer{Deadline: connectBy, KeepAlive: -1}
 	if direct {
-		d.Control = blockingConnect(connectBy)
-	}
-	target := u.hostname
-	if p != nil {
-		target = p.host
-	}
-	if ip, err := netip.ParseAddr(target); direct && t.iface == nil && err == nil && ip.Zone() == "" {
-		// An address and nothing to bind: connect(2) runs inside Control, bounded by
-		// connectBy, and the dialer needs no deadline, so no runtime timer exists for a
-		// poller thread to wait on and be woken by this socket's events (directconn.go).
-		d.Deadline, d.Control = time.Time{}, directConnect(connectBy)
+		d.Control = blockingConnect(connectBy) // a host name: the dialer resolves it
 	}
 	if t.iface != nil {
 		if t.iface.err != nil {

@@ -128,14 +128,19 @@ func (u *reqURL) format(withPass bool) string {
 	return b.String()
 }
 
-// encodeUserinfo re-encodes the characters that cannot appear raw in userinfo ('?' and
-// '#' too: raw, they would end the authority, and a redirect resolved against the URL
-// would go to a host named after the user).
+// escapedInUserinfo reports whether c cannot appear raw in userinfo ('?' and '#' too:
+// raw, they would end the authority, and a redirect resolved against the URL would go to
+// a host named after the user).
+func escapedInUserinfo(c byte) bool {
+	return c == '@' || c == ':' || c == '/' || c == '?' || c == '#' || c == '%' || c <= ' ' || c >= 0x7f
+}
+
+// encodeUserinfo re-encodes the characters that cannot appear raw in userinfo.
 func encodeUserinfo(s string) string {
 	const hexd = "0123456789ABCDEF"
 	need := false
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c == '@' || c == ':' || c == '/' || c == '?' || c == '#' || c == '%' || c <= ' ' || c >= 0x7f {
+		if escapedInUserinfo(s[i]) {
 			need = true
 			break
 		}
@@ -146,7 +151,7 @@ func encodeUserinfo(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c == '@' || c == ':' || c == '/' || c == '?' || c == '#' || c == '%' || c <= ' ' || c >= 0x7f {
+		if escapedInUserinfo(c) {
 			b.WriteByte('%')
 			b.WriteByte(hexd[c>>4])
 			b.WriteByte(hexd[c&15])

@@ -487,7 +487,7 @@ func (pc *pconn) readSome(limit int64) ([]byte, error) {
 
 // readInto reads exactly n body bytes, which the whole body is, straight into the free
 // capacity of sink.buf: first what the connection's reader holds, then from the
-// connection itself, with reads as large as the rest (no copy through the reader's 16 KiB
+// connection itself, with reads as large as the rest (no copy through the reader's
 // buffer, and a few large reads instead of many small ones).
 func (pc *pconn) readInto(n int64, sink *bodySink) *curlError {
 	start := len(sink.buf)

@@ -24,6 +24,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -527,7 +528,7 @@ func submitWith(e *engine.Engine, spec *engine.BackgroundSpec, k *kind, pending 
 }
 
 func writeSeries(path string, series []sample) error {
-	if err := os.MkdirAll(dirOf(path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
 	var b strings.Builder
@@ -536,11 +537,4 @@ func writeSeries(path string, series []sample) error {
 		fmt.Fprintf(&b, "%d %d %d %d %d %d\n", s.requests, s.rssKiB, s.heapKiB, s.goroutines, s.fds, s.threads)
 	}
 	return os.WriteFile(path, []byte(b.String()), 0o644)
-}
-
-func dirOf(p string) string {
-	if i := strings.LastIndexByte(p, '/'); i >= 0 {
-		return p[:i]
-	}
-	return "."
 }

@@ -20,12 +20,8 @@ import (
 // perform runs j and returns its result. It never blocks past j's timeout or stop.
 func (e *Engine) perform(j *job) *BackgroundResult {
 	spec := j.spec
-	ctx := j.ctx
-	if spec.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, j.submitted.Add(spec.Timeout))
-		defer cancel()
-	}
+	ctx, cancel := j.transferContext()
+	defer cancel()
 	if spec.URLError != 0 {
 		return errorResult(newCurlError(spec.URLError, "URL rejected: "+redactURL(spec.URL)))
 	}
@@ -37,14 +33,18 @@ func (e *Engine) perform(j *job) *BackgroundResult {
 		}
 	}
 
-	// The limits are waited for inside the timeout, as with curl's pending transfers.
-	release, err := j.pool.acquire(ctx, u.originKey())
-	if err != nil {
-		out := errorResult(stopError(ctx))
-		out.Timings.Queue = time.Since(j.submitted) // it was stopped while waiting
-		return out
+	// The limits are waited for inside the timeout, as with curl's pending transfers. A
+	// loop job took them before.
+	host := u.originKey()
+	if !j.held {
+		if res := e.takeLimits(ctx, j, host); res != nil {
+			return res
+		}
 	}
-	defer release()
+	defer func() {
+		j.pool.release(host, j.slot)
+		j.slot, j.held = nil, false
+	}()
 	timings := Timings{Queue: time.Since(j.submitted)}
 
 	r, cerr := e.backgroundRequest(ctx, j, spec)
@@ -74,6 +74,28 @@ func (e *Engine) perform(j *job) *BackgroundResult {
 	}
 }
 
+// transferContext is j's context with the total timeout's deadline, counted from the
+// submission.
+func (j *job) transferContext() (context.Context, context.CancelFunc) {
+	if j.spec.Timeout > 0 {
+		return context.WithDeadline(j.ctx, j.submitted.Add(j.spec.Timeout))
+	}
+	return j.ctx, func() {}
+}
+
+// takeLimits waits inside ctx for the pool's limits for host; when it gets them, j holds
+// them (until perform releases them) and it returns nil, else the stopped job's result.
+func (e *Engine) takeLimits(ctx context.Context, j *job, host string) *BackgroundResult {
+	slot, err := j.pool.acquire(ctx, host)
+	if err != nil {
+		out := errorResult(stopError(ctx))
+		out.Timings.Queue = time.Since(j.submitted) // it was stopped while waiting
+		return out
+	}
+	j.slot, j.held = slot, true
+	return nil
+}
+
 // backgroundRequest translates a spec into the shared transfer's request.
 func (e *Engine) backgroundRequest(ctx context.Context, j *job, spec *BackgroundSpec) (*request, *curlError) {
 	r := &request{
@@ -89,6 +111,9 @@ func (e *Engine) backgroundRequest(ctx context.Context, j *job, spec *Background
 		maxRedirs:      max(spec.Redirects, 0),
 		tr:             e.backgroundTransport(spec),
 		pool:           j.pool.conns,
+	}
+	if j.stop.onLoop {
+		r.loop, r.pool = &e.bg.loop, j.pool.loopConns
 	}
 	if d, ok := ctx.Deadline(); ok {
 		r.deadline = d
@@ -214,8 +239,9 @@ func stopError(ctx context.Context) *curlError {
 
 // acquire waits for the pool's limits for one connection to host (host:port): its
 // max_host slot first, then a max_total slot, so that a busy host never holds a slot
-// that requests to other hosts could use. release gives both back.
-func (p *bgPool) acquire(ctx context.Context, host string) (release func(), err error) {
+// that requests to other hosts could use. It returns the max_host slot (nil without
+// max_host), which release takes back with the max_total slot.
+func (p *bgPool) acquire(ctx context.Context, host string) (*hostSlot, error) {
 	var hs *hostSlot
 	if p.cfg.MaxHost > 0 {
 		hs = p.hostSlot(host)
@@ -233,21 +259,49 @@ func (p *bgPool) acquire(ctx context.Context, host string) (release func(), err 
 			return nil, err
 		}
 	}
-	return func() {
-		if p.total != nil {
-			p.total.Release(1)
+	return hs, nil
+}
+
+// tryAcquire takes the pool's limits for host as acquire does, only if both are free
+// now and nobody waits for them (semaphore.Weighted.TryAcquire fails while others wait:
+// a request never overtakes one that waits).
+func (p *bgPool) tryAcquire(host string) (*hostSlot, bool) {
+	var hs *hostSlot
+	if p.cfg.MaxHost > 0 {
+		hs = p.hostSlot(host)
+		if !hs.sem.TryAcquire(1) {
+			p.dropHost(host, hs)
+			return nil, false
 		}
+	}
+	if p.total != nil && !p.total.TryAcquire(1) {
 		if hs != nil {
 			hs.sem.Release(1)
 			p.dropHost(host, hs)
 		}
-	}, nil
+		return nil, false
+	}
+	return hs, true
+}
+
+// release gives back what acquire or tryAcquire took.
+func (p *bgPool) release(host string, hs *hostSlot) {
+	if p.total != nil {
+		p.total.Release(1)
+	}
+	if hs != nil {
+		hs.sem.Release(1)
+		p.dropHost(host, hs)
+	}
 }
 
 // acquireOne takes one unit of s, waiting inside ctx only when none is free: Acquire
 // starts with ctx.Done(), which makes the job context's channel (an allocation per
 // request) even when a unit is free.
 func acquireOne(ctx context.Context, s *semaphore.Weighted) error {
+	if err := ctx.Err(); err != nil {
+		return err // stopped: TryAcquire would succeed all the same
+	}
 	if s.TryAcquire(1) {
 		return nil
 	}

@@ -46,7 +46,8 @@ type request struct {
 	sigv4          *SigV4Input     // CURLOPT_AWS_SIGV4 (per attempt: method, URL, time)
 	timings        *Timings        // filled with the phases, measured from timingsFrom
 	timingsFrom    time.Time
-	parsedURL      *reqURL // the URL already parsed from the transfer's rawURL; nil: parse it
+	parsedURL      *reqURL    // the URL already parsed from the transfer's rawURL; nil: parse it
+	loop           *eventLoop // the event loop runs the transfer (eventloop.go); nil: it does not
 }
 
 // cutNUL is curl's strlen on POSTFIELDS: the body ends at the first NUL byte.
@@ -381,8 +382,9 @@ func (x *xfer) conn(u *reqURL, p *proxySpec) (*pconn, *curlError) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	// A synchronous request (no ctx) runs on the host's thread: direct I/O.
-	pc, cerr := x.r.tr.dial(ctx, u, p, x.deadline, x.r.connectTimeout, x.r.ua, x.r.ctx == nil)
+	// A synchronous request (no ctx) runs on the host's thread: direct I/O; so does a
+	// transfer of the event loop, on the loop's thread.
+	pc, cerr := x.r.tr.dial(ctx, u, p, x.deadline, x.r.connectTimeout, x.r.ua, x.r.ctx == nil, x.r.loop)
 	if pc != nil {
 		x.use(pc)
 		if t := x.r.timings; t != nil && t.Connect == 0 {

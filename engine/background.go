@@ -79,8 +79,7 @@ type background struct {
 	jobs   map[uint64]*job // accepted and not finished
 	closed bool
 	nextID atomic.Uint64
-	active sync.WaitGroup // running jobs
-	loop   eventLoop      // runs the jobs that cannot block it (eventloop.go)
+	active sync.WaitGroup // running job goroutines
 }
 
 // bgPool is one named pool.
@@ -89,10 +88,9 @@ type bgPool struct {
 	slots *semaphore.Weighted // the queue: accepted and not finished
 	total *semaphore.Weighted // max_total; nil = no limit
 
-	mu        sync.Mutex
-	hosts     map[string]*hostSlot // max_host per host:port in use; empty when no limit
-	conns     *connPool            // idle connections of the pool's goroutine transfers
-	loopConns *connPool            // idle connections of its event-loop transfers
+	mu    sync.Mutex
+	hosts map[string]*hostSlot // max_host per host:port in use; empty when no limit
+	conns *connPool            // idle connections of the pool, shared by its requests
 }
 
 // job is one accepted request.
@@ -105,11 +103,6 @@ type job struct {
 	cancel    context.CancelCauseFunc
 	finished  atomic.Bool // set by the one completion that counts
 	stop      stopHook    // stops the transfer's I/O on a cancel or shutdown
-
-	// A job for the event loop holds its pool's limits from the submission on.
-	held bool
-	slot *hostSlot // its max_host slot; nil without max_host
-	task *loopTask // the loop's task running it; used on the loop's thread only
 }
 
 // stopHook interrupts a job's transfer when the job is cancelled or shut down. It does
@@ -119,17 +112,15 @@ type stopHook struct {
 	mu      sync.Mutex
 	stopped bool
 	x       *xfer // the running transfer; nil before and after it
-	onLoop  bool  // the transfer runs on the event loop, which interrupts it itself
 }
 
 // fire stops the job: the running transfer's blocked I/O fails at once, and a transfer
-// that starts later is interrupted as it attaches. A loop transfer's connections belong
-// to the loop's thread: fire only marks it, and stopJob asks the loop.
+// that starts later is interrupted as it attaches.
 func (h *stopHook) fire() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.stopped = true
-	if h.x != nil && !h.onLoop {
+	if h.x != nil {
 		h.x.interrupt()
 	}
 }
@@ -158,10 +149,9 @@ var (
 	errShutdown  = errors.New("failed by hc_shutdown after the grace period")
 )
 
-func newBackground(e *Engine, pools []PoolConfig) (*background, error) {
+func newBackground(pools []PoolConfig) (*background, error) {
 	b := &background{pools: make(map[string]*bgPool, len(pools)), jobs: make(map[uint64]*job),
 		work: make(chan *job)}
-	b.loop.e = e
 	for _, pc := range pools {
 		queue := pc.Queue
 		if queue == 0 {
@@ -171,10 +161,8 @@ func newBackground(e *Engine, pools []PoolConfig) (*background, error) {
 		// request, as libcurl's multi handle keeps its transfers' connections (its cache
 		// holds four per easy handle); a smaller cache would close and redial most of
 		// them under a full load.
-		maxIdle := max(maxIdlePerConnection, pc.MaxTotal)
-		p := &bgPool{cfg: pc, slots: semaphore.NewWeighted(int64(queue)), hosts: make(map[string]*hostSlot),
-			conns: &connPool{maxIdle: maxIdle}, loopConns: &connPool{maxIdle: maxIdle}}
-		shareLimit(p.conns, p.loopConns)
+		p := &bgPool{cfg: pc, slots: semaphore.NewWeighted(int64(queue)),
+			hosts: make(map[string]*hostSlot), conns: &connPool{maxIdle: max(maxIdlePerConnection, pc.MaxTotal)}}
 		if pc.MaxTotal > 0 {
 			p.total = semaphore.NewWeighted(int64(pc.MaxTotal))
 		}
@@ -211,33 +199,18 @@ func (e *Engine) Submit(pool string, spec *BackgroundSpec) (uint64, error) {
 	if !ok {
 		return 0, ErrUnknownPool
 	}
-	loopable := e.loopable(spec)
-	j := &job{pool: p, spec: spec, submitted: time.Now()}
-	j.ctx, j.cancel = context.WithCancelCause(context.Background())
-	j.stop.onLoop = loopable
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	if b.closed {
-		b.mu.Unlock()
 		return 0, ErrShuttingDown
 	}
 	if !p.slots.TryAcquire(1) {
-		b.mu.Unlock()
 		return 0, ErrQueueFull
 	}
-	j.id = b.nextID.Add(1)
+	j := &job{id: b.nextID.Add(1), pool: p, spec: spec, submitted: time.Now()}
+	j.ctx, j.cancel = context.WithCancelCause(context.Background())
 	b.jobs[j.id] = j
 	b.active.Add(1)
-	b.mu.Unlock()
-	if loopable {
-		// The loop must never wait for a limit: a job goes there with its limits taken;
-		// one that would wait does so on a goroutine first, in the order of arrival.
-		if j.slot, j.held = p.tryAcquire(spec.parsed.originKey()); !j.held {
-			go e.queueForLoop(j)
-		} else if res := b.loop.start(j); res != nil {
-			go e.finish(j, res, false)
-		}
-		return j.id, nil
-	}
 	select {
 	case b.work <- j: // an idle worker takes it
 	default:
@@ -265,58 +238,31 @@ func (e *Engine) worker(j *job) {
 	}
 }
 
-// run performs a job and delivers its result.
-func (e *Engine) run(j *job) { e.finish(j, e.performSafely(j), false) }
-
-// performSafely is perform with a panic turned into an error result: it must neither
-// reach the host nor lose the result.
-func (e *Engine) performSafely(j *job) (res *BackgroundResult) {
-	defer func() {
-		if v := recover(); v != nil {
-			res = errorResult(newCurlError(curlAbortedByCallback, fmt.Sprintf("internal error: %v", v)))
-		}
-	}()
-	return e.perform(j)
-}
-
-// finish delivers res as j's result and ends the job. With onLoop (the event loop's
-// thread) the readiness pipe is written when the loop is about to sleep, once for all
-// the results of its round (see completions).
-func (e *Engine) finish(j *job, res *BackgroundResult, onLoop bool) {
+// run performs a job on its own goroutine and delivers its result. A panic in the
+// transfer becomes an error result: it must neither reach the host nor lose the result.
+func (e *Engine) run(j *job) {
 	b := e.bg
 	defer b.active.Done()
-	j.cancel(nil)
+	defer j.cancel(nil)
+	res := func() (res *BackgroundResult) {
+		defer func() {
+			if v := recover(); v != nil {
+				res = errorResult(newCurlError(curlAbortedByCallback, fmt.Sprintf("internal error: %v", v)))
+			}
+		}()
+		return e.perform(j)
+	}()
 	// The queue slot is free before the result can be seen: a host that submits one
 	// request per result it polls must never meet a full queue.
 	j.pool.slots.Release(1)
-	if !b.deliver(j, res, Completed, onLoop) {
+	if !b.complete(j, res, Completed) {
 		e.discardBody(res.Content, res.ContentExternal) // cancelled or shut down meanwhile
-	}
-}
-
-// queueForLoop waits, on its own goroutine, for a loop job's limits (the loop must never
-// wait for them), then hands the job to the loop.
-func (e *Engine) queueForLoop(j *job) {
-	ctx, cancel := j.transferContext()
-	res := e.takeLimits(ctx, j, j.spec.parsed.originKey())
-	cancel()
-	if res == nil {
-		res = e.bg.loop.start(j)
-	}
-	if res != nil {
-		e.finish(j, res, false)
 	}
 }
 
 // complete delivers res as j's one result; later completions of the same job are
 // dropped. It reports whether res was the one.
 func (b *background) complete(j *job, res *BackgroundResult, how Outcome) bool {
-	return b.deliver(j, res, how, false)
-}
-
-// deliver is complete; with deferSignal the caller writes the readiness pipe later
-// (completions.flush).
-func (b *background) deliver(j *job, res *BackgroundResult, how Outcome, deferSignal bool) bool {
 	if !j.finished.CompareAndSwap(false, true) {
 		return false
 	}
@@ -325,7 +271,7 @@ func (b *background) deliver(j *job, res *BackgroundResult, how Outcome, deferSi
 	b.mu.Lock()
 	delete(b.jobs, j.id)
 	b.mu.Unlock()
-	b.done.push(res, deferSignal)
+	b.done.push(res)
 	return true
 }
 
@@ -339,17 +285,9 @@ func (e *Engine) Cancel(id uint64) error {
 	if !ok || !b.complete(j, stopResult(errCancelled), Cancelled) {
 		return ErrUnknownRequest
 	}
-	b.stopJob(j, errCancelled)
-	return nil
-}
-
-// stopJob stops j's transfer, for cause.
-func (b *background) stopJob(j *job, cause error) {
-	j.cancel(cause)
+	j.cancel(errCancelled)
 	j.stop.fire()
-	if j.stop.onLoop {
-		_ = b.loop.post(loopMsg{job: j, stop: true}) // the loop runs j: it is running
-	}
+	return nil
 }
 
 // Shutdown stops accepting requests, waits up to grace for the accepted ones to finish,
@@ -373,13 +311,13 @@ func (e *Engine) Shutdown(grace time.Duration) {
 		b.mu.Unlock()
 		for _, j := range left {
 			b.complete(j, stopResult(errShutdown), ShutDown)
-			b.stopJob(j, errShutdown)
+			j.cancel(errShutdown)
+			j.stop.fire()
 		}
 		<-idle
 	}
 	for _, p := range b.pools {
 		p.conns.closeAll()
-		p.loopConns.closeAll()
 	}
 }
 
@@ -411,19 +349,13 @@ func errorResult(ce *curlError) *BackgroundResult {
 	return &BackgroundResult{CurlCode: ce.code, Error: CurlStrerror(ce.code), Detail: ce.msg}
 }
 
-// completions is the queue of finished results plus a pipe that is readable while the
-// queue is not empty, so that the read end is level-triggered "readable while results
-// wait" for any event loop.
-//
-// The pipe is written and read outside the lock: the host's thread takes the lock in
-// Poll while the loop's thread pushes, and a goroutine that finds a sync.Mutex held
-// through a system call parks, which for a goroutine locked to its thread (any cgo call)
-// costs two thread hand-offs.
+// completions is the queue of finished results plus a pipe that holds one byte exactly
+// while the queue is not empty, so that the read end is level-triggered "readable while
+// results wait" for any event loop.
 type completions struct {
 	mu      sync.Mutex
 	list    []*BackgroundResult
 	head    int
-	armed   bool // a byte is in the pipe, or on its way: set with the first result
 	readFD  int
 	writeFD int
 }
@@ -437,84 +369,30 @@ func (c *completions) init() error {
 	return nil
 }
 
-// push queues r. The pipe is written at once, unless deferred: then by flush.
-func (c *completions) push(r *BackgroundResult, deferred bool) {
+func (c *completions) push(r *BackgroundResult) {
 	c.mu.Lock()
+	if c.head == len(c.list) {
+		_, _ = syscall.Write(c.writeFD, []byte{1}) // empty -> not empty
+	}
 	c.list = append(c.list, r)
-	signal := !deferred && !c.armed
-	if signal {
-		c.armed = true
-	}
 	c.mu.Unlock()
-	if signal {
-		c.signal()
-	}
-}
-
-// flush makes the pipe readable if results wait and it is not yet. The event loop
-// defers its pushes to one flush before it sleeps: a host that waits in Poll then wakes
-// once for a round's results instead of once per result, each wake-up a context switch
-// that takes the loop's CPU.
-func (c *completions) flush() {
-	c.mu.Lock()
-	signal := c.head < len(c.list) && !c.armed
-	if signal {
-		c.armed = true
-	}
-	c.mu.Unlock()
-	if signal {
-		c.signal()
-	}
 }
 
 func (c *completions) tryPop() *BackgroundResult {
 	c.mu.Lock()
-	var r *BackgroundResult
-	if c.head < len(c.list) {
-		r = c.list[c.head]
-		c.list[c.head] = nil
-		c.head++
+	defer c.mu.Unlock()
+	if c.head == len(c.list) {
+		return nil
 	}
-	empty := c.head == len(c.list)
-	if empty {
+	r := c.list[c.head]
+	c.list[c.head] = nil
+	c.head++
+	if c.head == len(c.list) { // not empty -> empty
+		var b [1]byte
+		_, _ = syscall.Read(c.readFD, b[:])
 		c.list, c.head = c.list[:0], 0
 	}
-	drain := empty && c.armed
-	if drain {
-		c.armed = false
-	}
-	c.mu.Unlock()
-	if drain {
-		c.drain()
-		// A push after the unlock may have signalled before the drain took its byte:
-		// signal again for whatever is queued now.
-		c.mu.Lock()
-		again := c.head < len(c.list)
-		if again {
-			c.armed = true
-		}
-		c.mu.Unlock()
-		if again {
-			c.signal()
-		}
-	}
 	return r
-}
-
-func (c *completions) signal() { _, _ = syscall.Write(c.writeFD, []byte{1}) }
-
-// drain empties the pipe (it may hold more than one byte: see tryPop).
-func (c *completions) drain() {
-	var b [16]byte
-	for {
-		n, err := syscall.Read(c.readFD, b[:])
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil || n < len(b) {
-			return
-		}
-	}
 }
 
 // pop waits on the calling thread, in poll(2) on the pipe, rather than parking the

@@ -1523,3 +1523,76 @@ pool = {"id":"b","max_total":4,"queue":400}`)
 	}
 	t.Logf("600 requests: %d completed, %d shut down", completed, shut)
 }
+
+// TestBackgroundRetryAfterDeadKeptConnections: the server closes every kept connection
+// while they are idle; the next request fails on the first (nothing comes back) and is
+// retried, as by curl, on a fresh connect: not on the next kept one, dead as well. To an
+// IP address and to a host name.
+func TestBackgroundRetryAfterDeadKeptConnections(t *testing.T) {
+	for _, host := range []string{"127.0.0.1", "localhost"} {
+		t.Run(host, func(t *testing.T) {
+			bgtWatchdog(t, 30*time.Second)
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			var mu sync.Mutex
+			var open []net.Conn
+			closeAll := func() {
+				mu.Lock()
+				defer mu.Unlock()
+				for _, c := range open {
+					_ = c.Close()
+				}
+				open = nil
+			}
+			release := make(chan struct{})
+			var held atomic.Int32
+			go func() {
+				for {
+					c, err := ln.Accept()
+					if err != nil {
+						return
+					}
+					mu.Lock()
+					open = append(open, c)
+					mu.Unlock()
+					go func() {
+						br := bufio.NewReader(c)
+						for {
+							if _, err := http.ReadRequest(br); err != nil {
+								return
+							}
+							if held.Add(1) <= 2 {
+								<-release // the first two are answered together: two connections
+							}
+							if _, err := io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"); err != nil {
+								return
+							}
+						}
+					}()
+				}
+			}()
+			e := bgtEngine(t, `pool = {"id":"p", "max_host": 4}`)
+			url := fmt.Sprintf("http://%s:%d/", host, ln.Addr().(*net.TCPAddr).Port)
+			bgtSubmit(t, e, "p", url, nil)
+			bgtSubmit(t, e, "p", url, nil)
+			if !bgtWaitFor(5*time.Second, func() bool { return held.Load() == 2 }) {
+				t.Fatalf("the server saw %d requests, want 2", held.Load())
+			}
+			close(release)
+			for _, r := range bgtPollN(t, e, 2, 5*time.Second) {
+				if r.Status != 200 {
+					t.Fatalf("first requests: status %d %s", r.Status, r.Detail)
+				}
+			}
+			closeAll()
+			time.Sleep(50 * time.Millisecond) // the FINs arrive
+			bgtSubmit(t, e, "p", url, nil)
+			if r := bgtPoll(t, e, 5*time.Second); r.Status != 200 || string(r.Content) != "ok" {
+				t.Errorf("after the kept connections died: status %d curl %d %s, want 200 ok", r.Status, r.CurlCode, r.Detail)
+			}
+		})
+	}
+}

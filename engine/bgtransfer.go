@@ -20,8 +20,12 @@ import (
 // perform runs j and returns its result. It never blocks past j's timeout or stop.
 func (e *Engine) perform(j *job) *BackgroundResult {
 	spec := j.spec
-	ctx, cancel := j.transferContext()
-	defer cancel()
+	ctx := j.ctx
+	if spec.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, j.submitted.Add(spec.Timeout))
+		defer cancel()
+	}
 	if spec.URLError != 0 {
 		return errorResult(newCurlError(spec.URLError, "URL rejected: "+redactURL(spec.URL)))
 	}
@@ -33,18 +37,14 @@ func (e *Engine) perform(j *job) *BackgroundResult {
 		}
 	}
 
-	// The limits are waited for inside the timeout, as with curl's pending transfers. A
-	// loop job took them before.
-	host := u.originKey()
-	if !j.held {
-		if res := e.takeLimits(ctx, j, host); res != nil {
-			return res
-		}
+	// The limits are waited for inside the timeout, as with curl's pending transfers.
+	release, err := j.pool.acquire(ctx, u.originKey())
+	if err != nil {
+		out := errorResult(stopError(ctx))
+		out.Timings.Queue = time.Since(j.submitted) // it was stopped while waiting
+		return out
 	}
-	defer func() {
-		j.pool.release(host, j.slot)
-		j.slot, j.held = nil, false
-	}()
+	defer release()
 	timings := Timings{Queue: time.Since(j.submitted)}
 
 	r, cerr := e.backgroundRequest(ctx, j, spec)
@@ -74,28 +74,6 @@ func (e *Engine) perform(j *job) *BackgroundResult {
 	}
 }
 
-// transferContext is j's context with the total timeout's deadline, counted from the
-// submission.
-func (j *job) transferContext() (context.Context, context.CancelFunc) {
-	if j.spec.Timeout > 0 {
-		return context.WithDeadline(j.ctx, j.submitted.Add(j.spec.Timeout))
-	}
-	return j.ctx, func() {}
-}
-
-// takeLimits waits inside ctx for the pool's limits for host; when it gets them, j holds
-// them (until perform releases them) and it returns nil, else the stopped job's result.
-func (e *Engine) takeLimits(ctx context.Context, j *job, host string) *BackgroundResult {
-	slot, err := j.pool.acquire(ctx, host)
-	if err != nil {
-		out := errorResult(stopError(ctx))
-		out.Timings.Queue = time.Since(j.submitted) // it was stopped while waiting
-		return out
-	}
-	j.slot, j.held = slot, true
-	return nil
-}
-
 // backgroundRequest translates a spec into the shared transfer's request.
 func (e *Engine) backgroundRequest(ctx context.Context, j *job, spec *BackgroundSpec) (*request, *curlError) {
 	r := &request{
@@ -111,9 +89,6 @@ func (e *Engine) backgroundRequest(ctx context.Context, j *job, spec *Background
 		maxRedirs:      max(spec.Redirects, 0),
 		tr:             e.backgroundTransport(spec),
 		pool:           j.pool.conns,
-	}
-	if j.stop.onLoop {
-		r.loop, r.pool = &e.bg.loop, j.pool.loopConns
 	}
 	if d, ok := ctx.Deadline(); ok {
 		r.deadline = d
@@ -239,9 +214,8 @@ func stopError(ctx context.Context) *curlError {
 
 // acquire waits for the pool's limits for one connection to host (host:port): its
 // max_host slot first, then a max_total slot, so that a busy host never holds a slot
-// that requests to other hosts could use. It returns the max_host slot (nil without
-// max_host), which release takes back with the max_total slot.
-func (p *bgPool) acquire(ctx context.Context, host string) (*hostSlot, error) {
+// that requests to other hosts could use. release gives both back.
+func (p *bgPool) acquire(ctx context.Context, host string) (release func(), err error) {
 	var hs *hostSlot
 	if p.cfg.MaxHost > 0 {
 		hs = p.hostSlot(host)
@@ -259,40 +233,15 @@ func (p *bgPool) acquire(ctx context.Context, host string) (*hostSlot, error) {
 			return nil, err
 		}
 	}
-	return hs, nil
-}
-
-// tryAcquire takes the pool's limits for host as acquire does, only if both are free
-// now and nobody waits for them (semaphore.Weighted.TryAcquire fails while others wait:
-// a request never overtakes one that waits).
-func (p *bgPool) tryAcquire(host string) (*hostSlot, bool) {
-	var hs *hostSlot
-	if p.cfg.MaxHost > 0 {
-		hs = p.hostSlot(host)
-		if !hs.sem.TryAcquire(1) {
-			p.dropHost(host, hs)
-			return nil, false
+	return func() {
+		if p.total != nil {
+			p.total.Release(1)
 		}
-	}
-	if p.total != nil && !p.total.TryAcquire(1) {
 		if hs != nil {
 			hs.sem.Release(1)
 			p.dropHost(host, hs)
 		}
-		return nil, false
-	}
-	return hs, true
-}
-
-// release gives back what acquire or tryAcquire took.
-func (p *bgPool) release(host string, hs *hostSlot) {
-	if p.total != nil {
-		p.total.Release(1)
-	}
-	if hs != nil {
-		hs.sem.Release(1)
-		p.dropHost(host, hs)
-	}
+	}, nil
 }
 
 // acquireOne takes one unit of s, waiting inside ctx only when none is free: Acquire

@@ -83,9 +83,7 @@ func (c *fdConn) detach() {
 // what net.Dialer would give it (TCP_NODELAY, no keep-alive probes, the same errors), but
 // on a socket that never enters Go's poller: no registration, no event for a poller
 // thread to wake up for, nothing to detach, and no dialer deadline timer.
-//
-// With lp the socket is the event loop's: its waits yield to the loop (eventloop.go).
-func dialDetached(ap netip.AddrPort, by time.Time, lp *eventLoop) (*fdConn, error) {
+func dialDetached(ap netip.AddrPort, by time.Time) (*fdConn, error) {
 	raddr := net.TCPAddrFromAddrPort(ap)
 	fail := func(err error) (*fdConn, error) {
 		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: raddr, Err: err}
@@ -106,25 +104,12 @@ func dialDetached(ap netip.AddrPort, by time.Time, lp *eventLoop) (*fdConn, erro
 		syscall.Close(fd)
 		return fail(os.NewSyscallError("setsockopt", err))
 	}
-	d := &detachedFD{fd: fd, loop: lp}
-	if lp != nil {
-		err = lp.connect(d, sa, by)
-	} else {
-		err = connectFD(fd, sa, by)
-	}
-	if err != nil {
+	if err := connectFD(fd, sa, by); err != nil {
 		syscall.Close(fd)
 		return fail(err)
 	}
+	d := &detachedFD{fd: fd}
 	return &fdConn{rc: d, direct: true, detached: d, raddr: raddr}, nil
-}
-
-// waitIO is a direct connection's wait for fd (its socket).
-func (c *fdConn) waitIO(fd uintptr, events int16, deadline time.Time) error {
-	if d := c.detached; d != nil {
-		return d.waitIO(events, deadline)
-	}
-	return waitFD(fd, events, deadline)
 }
 
 // Close closes the connection.
@@ -165,17 +150,6 @@ func (c *fdConn) RemoteAddr() net.Addr {
 type detachedFD struct {
 	fd     int
 	closed atomic.Bool
-	loop   *eventLoop // the event loop waits for it; nil: the thread waits in poll(2)
-	reg    *loopFD    // its registration with the loop; the loop's thread only
-}
-
-// waitIO waits until fd is ready for events or the deadline passes: in the event loop
-// for a loop socket, else in poll(2) on the calling thread.
-func (d *detachedFD) waitIO(events int16, deadline time.Time) error {
-	if d.loop != nil {
-		return d.loop.wait(d, events, deadline)
-	}
-	return waitFD(uintptr(d.fd), events, deadline)
 }
 
 var errDetachedClosed = &net.OpError{Op: "use", Net: "tcp", Err: net.ErrClosed}
@@ -207,7 +181,7 @@ func (d *detachedFD) wait(f func(fd uintptr) bool, events int16) error {
 		if f(uintptr(d.fd)) {
 			return nil
 		}
-		if err := d.waitIO(events, time.Time{}); err != nil {
+		if err := waitFD(uintptr(d.fd), events, time.Time{}); err != nil {
 			return err
 		}
 	}
@@ -265,23 +239,6 @@ func (c *fdConn) SetWriteDeadline(t time.Time) error {
 	return nil
 }
 
-// readOn reads into p from fd, waiting while it has nothing (EAGAIN).
-func (c *fdConn) readOn(fd uintptr, p []byte) (int, error) {
-	for {
-		n, err := syscall.Read(int(fd), p)
-		switch err {
-		case syscall.EINTR:
-			continue
-		case syscall.EAGAIN:
-			if err = c.waitIO(fd, pollIn, c.readBy); err != nil {
-				return 0, err
-			}
-			continue
-		}
-		return n, err
-	}
-}
-
 func (c *fdConn) Read(p []byte) (int, error) {
 	if !c.direct {
 		return c.TCPConn.Read(p)
@@ -291,13 +248,22 @@ func (c *fdConn) Read(p []byte) (int, error) {
 	}
 	var n int
 	var err error
-	if d := c.detached; d != nil {
-		// No RawConn closure (an allocation per call): the descriptor is the socket.
-		if d.closed.Load() {
-			return 0, errDetachedClosed
+	if rerr := c.rc.Read(func(fd uintptr) bool {
+		for {
+			n, err = syscall.Read(int(fd), p)
+			switch err {
+			case syscall.EINTR:
+				continue
+			case syscall.EAGAIN:
+				if err = waitFD(fd, pollIn, c.readBy); err != nil {
+					n = 0
+					return true
+				}
+				continue
+			}
+			return true
 		}
-		n, err = c.readOn(uintptr(d.fd), p)
-	} else if rerr := c.rc.Read(func(fd uintptr) bool { n, err = c.readOn(fd, p); return true }); rerr != nil {
+	}); rerr != nil {
 		return 0, rerr
 	}
 	switch {
@@ -307,29 +273,6 @@ func (c *fdConn) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	return n, nil
-}
-
-// writeOn writes all of p to fd, waiting while its buffer is full (EAGAIN).
-func (c *fdConn) writeOn(fd uintptr, p []byte) (int, error) {
-	done := 0
-	for done < len(p) {
-		// send(2) with MSG_NOSIGNAL: a peer that has gone must be an EPIPE error,
-		// never a SIGPIPE in the host.
-		n, _, e := syscall.Syscall6(syscall.SYS_SENDTO, fd, uintptr(unsafe.Pointer(&p[done])),
-			uintptr(len(p)-done), syscall.MSG_NOSIGNAL, 0, 0)
-		switch {
-		case e == syscall.EINTR:
-		case e == syscall.EAGAIN:
-			if err := c.waitIO(fd, pollOut, c.writeBy); err != nil {
-				return done, err
-			}
-		case e != 0:
-			return done, e
-		default:
-			done += int(n)
-		}
-	}
-	return done, nil
 }
 
 func (c *fdConn) Write(p []byte) (int, error) {
@@ -343,12 +286,27 @@ func (c *fdConn) Write(p []byte) (int, error) {
 	}
 	var done int
 	var err error
-	if d := c.detached; d != nil {
-		if d.closed.Load() {
-			return 0, errDetachedClosed
+	if werr := c.rc.Write(func(fd uintptr) bool {
+		for done < len(p) {
+			// send(2) with MSG_NOSIGNAL: a peer that has gone must be an EPIPE error,
+			// never a SIGPIPE in the host.
+			n, _, e := syscall.Syscall6(syscall.SYS_SENDTO, fd, uintptr(unsafe.Pointer(&p[done])),
+				uintptr(len(p)-done), syscall.MSG_NOSIGNAL, 0, 0)
+			switch {
+			case e == syscall.EINTR:
+			case e == syscall.EAGAIN:
+				if err = waitFD(fd, pollOut, c.writeBy); err != nil {
+					return true
+				}
+			case e != 0:
+				err = e
+				return true
+			default:
+				done += int(n)
+			}
 		}
-		done, err = c.writeOn(uintptr(d.fd), p)
-	} else if werr := c.rc.Write(func(fd uintptr) bool { done, err = c.writeOn(fd, p); return true }); werr != nil {
+		return true
+	}); werr != nil {
 		return done, werr
 	}
 	if err != nil {
@@ -389,7 +347,7 @@ func (c *fdConn) writeAwait(p []byte) (int, error) {
 func (c *fdConn) awaitReadable() {
 	a := &c.await
 	if a.waitFn == nil {
-		a.waitFn = func(fd uintptr) { _ = c.waitIO(fd, pollIn, c.readBy) } // once per connection
+		a.waitFn = func(fd uintptr) { _ = waitFD(fd, pollIn, c.readBy) } // once per connection
 	}
 	_ = c.rc.Control(a.waitFn)
 }
@@ -457,22 +415,16 @@ func connectFD(fd int, sa syscall.Sockaddr, by time.Time) error {
 		if err := waitFD(uintptr(fd), pollOut, by); err != nil {
 			return err
 		}
-		return connectError(fd)
+		n, err := syscall.GetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_ERROR)
+		if err != nil {
+			return os.NewSyscallError("getsockopt", err)
+		}
+		if n != 0 {
+			return os.NewSyscallError("connect", syscall.Errno(n))
+		}
+		return nil
 	}
 	return os.NewSyscallError("connect", err)
-}
-
-// connectError is the outcome of a connect(2) that went on in the background, once fd
-// is writable.
-func connectError(fd int) error {
-	n, err := syscall.GetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_ERROR)
-	if err != nil {
-		return os.NewSyscallError("getsockopt", err)
-	}
-	if n != 0 {
-		return os.NewSyscallError("connect", syscall.Errno(n))
-	}
-	return nil
 }
 
 // blockUntil makes fd blocking, with SO_SNDTIMEO as the limit of a connect(2) that must

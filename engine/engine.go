@@ -76,7 +76,7 @@ func New(cfg *Config) (*Engine, error) {
 		e.conns[c.Name] = cs
 	}
 	e.queryTr = get(queryIdentity(cfg))
-	bg, err := newBackground(e, cfg.Pools)
+	bg, err := newBackground(cfg.Pools)
 	if err != nil {
 		return nil, fmt.Errorf("background pools: %w", err)
 	}

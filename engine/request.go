@@ -46,8 +46,7 @@ type request struct {
 	sigv4          *SigV4Input     // CURLOPT_AWS_SIGV4 (per attempt: method, URL, time)
 	timings        *Timings        // filled with the phases, measured from timingsFrom
 	timingsFrom    time.Time
-	parsedURL      *reqURL    // the URL already parsed from the transfer's rawURL; nil: parse it
-	loop           *eventLoop // the event loop runs the transfer (eventloop.go); nil: it does not
+	parsedURL      *reqURL // the URL already parsed from the transfer's rawURL; nil: parse it
 }
 
 // cutNUL is curl's strlen on POSTFIELDS: the body ends at the first NUL byte.
@@ -196,6 +195,10 @@ type xfer struct {
 	deadline time.Time
 	hc       headerCounter
 	conns    []*pconn // connections of this transfer, reusable within it
+
+	// fresh makes the next conn dial rather than take a kept connection: the retry of a
+	// request whose kept connection had died (curl: "retrying a fresh connect").
+	fresh bool
 
 	mu      sync.Mutex // guards touched and stopped: interrupt runs on another goroutine
 	touched []*pconn   // every connection the transfer has used
@@ -371,7 +374,9 @@ func (x *xfer) conn(u *reqURL, p *proxySpec) (*pconn, *curlError) {
 			return pc, nil
 		}
 	}
-	if x.r.pool != nil {
+	fresh := x.fresh
+	x.fresh = false
+	if x.r.pool != nil && !fresh {
 		if pc := x.r.pool.get(key); pc != nil {
 			x.setDeadline(pc)
 			x.use(pc)
@@ -382,9 +387,8 @@ func (x *xfer) conn(u *reqURL, p *proxySpec) (*pconn, *curlError) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	// A synchronous request (no ctx) runs on the host's thread: direct I/O; so does a
-	// transfer of the event loop, on the loop's thread.
-	pc, cerr := x.r.tr.dial(ctx, u, p, x.deadline, x.r.connectTimeout, x.r.ua, x.r.ctx == nil, x.r.loop)
+	// A synchronous request (no ctx) runs on the host's thread: direct I/O.
+	pc, cerr := x.r.tr.dial(ctx, u, p, x.deadline, x.r.connectTimeout, x.r.ua, x.r.ctx == nil)
 	if pc != nil {
 		x.use(pc)
 		if t := x.r.timings; t != nil && t.Connect == 0 {
@@ -521,11 +525,15 @@ func (x *xfer) roundTrip(u *reqURL, method string, post bool, body []byte, auth 
 			}
 			return resp, pc, nil
 		}
-		retry := attempt == 0 && x.hc.total == before && (cerr.refused || pc.reused && retriable(cerr.code, pc.h2 != nil))
+		died := pc.reused && retriable(cerr.code, pc.h2 != nil)
+		retry := attempt == 0 && x.hc.total == before && (cerr.refused || died)
 		x.failed(pc, cerr)
 		if !retry {
 			return nil, nil, cerr
 		}
+		// Another kept connection may have died the same way (the server closed them all),
+		// unseen yet: the retry is on a new one.
+		x.fresh = died && !cerr.refused
 	}
 }
 

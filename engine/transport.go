@@ -332,11 +332,6 @@ func (pc *pconn) alive() bool {
 	if pc.br.Buffered() > 0 {
 		return false
 	}
-	if pc.fd != nil && pc.fd.detached != nil && pc.fd.detached.quiet() {
-		// The event loop has seen nothing arrive since the connection was last read
-		// (eventloop.go): no read(2) needed to know.
-		return true
-	}
 	if pc.fd != nil && !pc.fd.direct {
 		// In poller mode a deadline in the past fails the read before any read(2) (Go
 		// checks it first), so the probe below would learn nothing and only cost two
@@ -387,10 +382,7 @@ const defaultConnectTimeout = 300 * time.Second
 // dial makes a new connection for u, honouring the total deadline (zero: none), the
 // connect timeout (zero: libcurl's 300 s) and ctx, which interrupts it.
 // direct asks for direct I/O on the new connection (directconn.go): synchronous requests.
-// lp makes it a connection of the event loop (eventloop.go), direct too: the loop's
-// requests are to an IP address, with nothing to bind.
-func (t *transport) dial(ctx context.Context, u *reqURL, p *proxySpec, deadline time.Time, connectTimeout time.Duration, ua OptString, direct bool, lp *eventLoop) (*pconn, *curlError) {
-	direct = direct || lp != nil
+func (t *transport) dial(ctx context.Context, u *reqURL, p *proxySpec, deadline time.Time, connectTimeout time.Duration, ua OptString, direct bool) (*pconn, *curlError) {
 	if connectTimeout <= 0 {
 		connectTimeout = defaultConnectTimeout
 	}
@@ -429,7 +421,7 @@ func (t *transport) dial(ctx context.Context, u *reqURL, p *proxySpec, deadline 
 	if ap, err := netip.ParseAddrPort(addr); err == nil && direct && t.iface == nil && ap.Addr().Zone() == "" {
 		// An address and nothing to bind: the socket never enters Go's poller (see
 		// dialDetached), which would wake a thread for its first event.
-		if fc, err = dialDetached(ap, connectBy, lp); err != nil {
+		if fc, err = dialDetached(ap, connectBy); err != nil {
 			code := classify(err, phaseConnect, p != nil)
 			return nil, newCurlError(code, "failed to connect to "+addr+": "+errText(err))
 		}
@@ -452,15 +444,13 @@ func (t *transport) dial(ctx context.Context, u *reqURL, p *proxySpec, deadline 
 	// The TCP connect is done; what follows (proxy, TLS) is bounded by the connect
 	// timeout too, as in curl, and by the total deadline.
 	_ = raw.SetDeadline(connectBy)
-	if lp == nil { // the loop interrupts its own transfers, on its thread
-		interrupted := make(chan struct{})
-		stop := context.AfterFunc(ctx, func() { _ = raw.SetDeadline(time.Unix(1, 0)); close(interrupted) })
-		defer func() {
-			if !stop() {
-				<-interrupted // a started interrupt must not reach a connection once it is pooled
-			}
-		}()
-	}
+	interrupted := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() { _ = raw.SetDeadline(time.Unix(1, 0)); close(interrupted) })
+	defer func() {
+		if !stop() {
+			<-interrupted // a started interrupt must not reach a connection once it is pooled
+		}
+	}()
 	pc := newPconn(raw, t.connKey(u, p))
 	pc.fd = fc
 	pc.connected = time.Now()
@@ -565,34 +555,6 @@ type connPool struct {
 	mu      sync.Mutex
 	idle    []*pconn
 	maxIdle int // idle connections kept at most; 0: maxIdlePerConnection
-
-	// shared, when set, is the other cache of the same background pool (its goroutine
-	// transfers' and its event loop's, which cannot share connections): maxIdle bounds
-	// the two together, as one cache would.
-	shared *connPool
-}
-
-// shareLimit makes a and b keep at most their common maxIdle between them.
-func shareLimit(a, b *connPool) { a.shared, b.shared = b, a }
-
-func (p *connPool) idleCount() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.idle)
-}
-
-// evictOldest closes p's longest-idle connection; it reports whether there was one.
-func (p *connPool) evictOldest() bool {
-	p.mu.Lock()
-	if len(p.idle) == 0 {
-		p.mu.Unlock()
-		return false
-	}
-	old := p.idle[0]
-	p.idle = append(p.idle[:0], p.idle[1:]...)
-	p.mu.Unlock()
-	old.release()
-	return true
 }
 
 const maxIdlePerConnection = 64
@@ -631,11 +593,7 @@ func (p *connPool) put(pc *pconn) {
 		p.mu.Lock()
 	}
 	p.idle = append(p.idle, pc)
-	n := len(p.idle)
 	p.mu.Unlock()
-	if o := p.shared; o != nil && n+o.idleCount() > limit && !o.evictOldest() {
-		p.evictOldest()
-	}
 }
 
 func (p *connPool) closeAll() {

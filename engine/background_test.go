@@ -1532,50 +1532,17 @@ func TestBackgroundRetryAfterDeadKeptConnections(t *testing.T) {
 	for _, host := range []string{"127.0.0.1", "localhost"} {
 		t.Run(host, func(t *testing.T) {
 			bgtWatchdog(t, 30*time.Second)
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ln.Close()
-			var mu sync.Mutex
-			var open []net.Conn
-			closeAll := func() {
-				mu.Lock()
-				defer mu.Unlock()
-				for _, c := range open {
-					_ = c.Close()
-				}
-				open = nil
-			}
 			release := make(chan struct{})
 			var held atomic.Int32
-			go func() {
-				for {
-					c, err := ln.Accept()
-					if err != nil {
-						return
-					}
-					mu.Lock()
-					open = append(open, c)
-					mu.Unlock()
-					go func() {
-						br := bufio.NewReader(c)
-						for {
-							if _, err := http.ReadRequest(br); err != nil {
-								return
-							}
-							if held.Add(1) <= 2 {
-								<-release // the first two are answered together: two connections
-							}
-							if _, err := io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"); err != nil {
-								return
-							}
-						}
-					}()
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if held.Add(1) <= 2 {
+					<-release // the first two are answered together: two kept connections
 				}
-			}()
+				_, _ = io.WriteString(w, "ok")
+			}))
+			defer srv.Close()
 			e := bgtEngine(t, `pool = {"id":"p", "max_host": 4}`)
-			url := fmt.Sprintf("http://%s:%d/", host, ln.Addr().(*net.TCPAddr).Port)
+			url := fmt.Sprintf("http://%s:%d/", host, srv.Listener.Addr().(*net.TCPAddr).Port)
 			bgtSubmit(t, e, "p", url, nil)
 			bgtSubmit(t, e, "p", url, nil)
 			if !bgtWaitFor(5*time.Second, func() bool { return held.Load() == 2 }) {
@@ -1587,7 +1554,7 @@ func TestBackgroundRetryAfterDeadKeptConnections(t *testing.T) {
 					t.Fatalf("first requests: status %d %s", r.Status, r.Detail)
 				}
 			}
-			closeAll()
+			srv.CloseClientConnections()
 			time.Sleep(50 * time.Millisecond) // the FINs arrive
 			bgtSubmit(t, e, "p", url, nil)
 			if r := bgtPoll(t, e, 5*time.Second); r.Status != 200 || string(r.Content) != "ok" {

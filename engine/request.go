@@ -196,10 +196,6 @@ type xfer struct {
 	hc       headerCounter
 	conns    []*pconn // connections of this transfer, reusable within it
 
-	// fresh makes the next conn dial rather than take a kept connection: the retry of a
-	// request whose kept connection had died (curl: "retrying a fresh connect").
-	fresh bool
-
 	mu      sync.Mutex // guards touched and stopped: interrupt runs on another goroutine
 	touched []*pconn   // every connection the transfer has used
 	stopped bool
@@ -363,9 +359,9 @@ func sameOrigin(a, b *reqURL) bool {
 	return a == b || (a.scheme == b.scheme && strings.EqualFold(a.hostname, b.hostname) && a.port == b.port)
 }
 
-// conn returns a connection for u: one already used by this transfer, a kept one, or a
-// new one.
-func (x *xfer) conn(u *reqURL, p *proxySpec) (*pconn, *curlError) {
+// conn returns a connection for u: one already used by this transfer, a kept one (unless
+// fresh), or a new one.
+func (x *xfer) conn(u *reqURL, p *proxySpec, fresh bool) (*pconn, *curlError) {
 	key := x.r.tr.connKey(u, p)
 	for i, pc := range x.conns {
 		if pc.key == key {
@@ -374,8 +370,6 @@ func (x *xfer) conn(u *reqURL, p *proxySpec) (*pconn, *curlError) {
 			return pc, nil
 		}
 	}
-	fresh := x.fresh
-	x.fresh = false
 	if x.r.pool != nil && !fresh {
 		if pc := x.r.pool.get(key); pc != nil {
 			x.setDeadline(pc)
@@ -468,8 +462,9 @@ func (x *xfer) roundTrip(u *reqURL, method string, post bool, body []byte, auth 
 	if cerr != nil {
 		return nil, nil, cerr
 	}
+	fresh := false
 	for attempt := 0; ; attempt++ {
-		pc, cerr := x.conn(u, p)
+		pc, cerr := x.conn(u, p, fresh)
 		if cerr != nil {
 			return nil, nil, cerr
 		}
@@ -532,8 +527,8 @@ func (x *xfer) roundTrip(u *reqURL, method string, post bool, body []byte, auth 
 			return nil, nil, cerr
 		}
 		// Another kept connection may have died the same way (the server closed them all),
-		// unseen yet: the retry is on a new one.
-		x.fresh = died && !cerr.refused
+		// unseen yet: the retry is on a new one (curl: "retrying a fresh connect").
+		fresh = died && !cerr.refused
 	}
 }
 

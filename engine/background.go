@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -79,7 +80,8 @@ type background struct {
 	jobs   map[uint64]*job // accepted and not finished
 	closed bool
 	nextID atomic.Uint64
-	active sync.WaitGroup // running job goroutines
+	active sync.WaitGroup // accepted jobs not finished (goroutines and the loop's)
+	loop   *loop          // the event loop (bgloop.go); nil when background_loop is 0
 }
 
 // bgPool is one named pool.
@@ -91,6 +93,7 @@ type bgPool struct {
 	mu    sync.Mutex
 	hosts map[string]*hostSlot // max_host per host:port in use; empty when no limit
 	conns *connPool            // idle connections of the pool, shared by its requests
+	freed func()               // told when limits are given back (the loop's); nil: none
 }
 
 // job is one accepted request.
@@ -103,6 +106,18 @@ type job struct {
 	cancel    context.CancelCauseFunc
 	finished  atomic.Bool // set by the one completion that counts
 	stop      stopHook    // stops the transfer's I/O on a cancel or shutdown
+
+	loopURL  *reqURL        // set when the loop runs the job (bgloop.go)
+	loopAddr netip.AddrPort // the address it connects to
+	handoff  *handoff       // what the loop passes on when it hands the job over
+}
+
+// handoff is what the loop has done for a job it hands to the goroutine path.
+type handoff struct {
+	release func()   // the pool limits it took; nil: not taken
+	sent    *pconn   // the connection the request was written on; nil: nothing sent
+	fresh   bool     // the first connection must be a new one (a kept one died)
+	timings Timings  // as far as they went
 }
 
 // stopHook interrupts a job's transfer when the job is cancelled or shut down. It does
@@ -149,7 +164,7 @@ var (
 	errShutdown  = errors.New("failed by hc_shutdown after the grace period")
 )
 
-func newBackground(pools []PoolConfig) (*background, error) {
+func newBackground(e *Engine, pools []PoolConfig) (*background, error) {
 	b := &background{pools: make(map[string]*bgPool, len(pools)), jobs: make(map[uint64]*job),
 		work: make(chan *job)}
 	for _, pc := range pools {
@@ -170,6 +185,14 @@ func newBackground(pools []PoolConfig) (*background, error) {
 	}
 	if err := b.done.init(); err != nil {
 		return nil, err
+	}
+	if !e.cfg.NoBackgroundLoop {
+		l, err := newLoop(e, b)
+		if err != nil {
+			return nil, err
+		}
+		b.loop = l
+		b.done.pushed = l.resultPushed
 	}
 	return b, nil
 }
@@ -199,6 +222,13 @@ func (e *Engine) Submit(pool string, spec *BackgroundSpec) (uint64, error) {
 	if !ok {
 		return 0, ErrUnknownPool
 	}
+	var loopURL *reqURL
+	var loopAddr netip.AddrPort
+	if b.loop != nil {
+		if u, ap, ok := b.loop.accepts(spec); ok {
+			loopURL, loopAddr = u, ap
+		}
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
@@ -207,16 +237,25 @@ func (e *Engine) Submit(pool string, spec *BackgroundSpec) (uint64, error) {
 	if !p.slots.TryAcquire(1) {
 		return 0, ErrQueueFull
 	}
-	j := &job{id: b.nextID.Add(1), pool: p, spec: spec, submitted: time.Now()}
+	j := &job{id: b.nextID.Add(1), pool: p, spec: spec, submitted: time.Now(), loopURL: loopURL, loopAddr: loopAddr}
 	j.ctx, j.cancel = context.WithCancelCause(context.Background())
 	b.jobs[j.id] = j
 	b.active.Add(1)
+	if loopURL != nil {
+		b.loop.add(j)
+	} else {
+		e.dispatch(j)
+	}
+	return j.id, nil
+}
+
+// dispatch runs j on a goroutine: an idle worker's, or a new one.
+func (e *Engine) dispatch(j *job) {
 	select {
-	case b.work <- j: // an idle worker takes it
+	case e.bg.work <- j:
 	default:
 		go e.worker(j)
 	}
-	return j.id, nil
 }
 
 // workerIdle is how long a worker goroutine waits for another job before it ends.
@@ -241,9 +280,6 @@ func (e *Engine) worker(j *job) {
 // run performs a job on its own goroutine and delivers its result. A panic in the
 // transfer becomes an error result: it must neither reach the host nor lose the result.
 func (e *Engine) run(j *job) {
-	b := e.bg
-	defer b.active.Done()
-	defer j.cancel(nil)
 	res := func() (res *BackgroundResult) {
 		defer func() {
 			if v := recover(); v != nil {
@@ -252,12 +288,21 @@ func (e *Engine) run(j *job) {
 		}()
 		return e.perform(j)
 	}()
+	e.finishJob(j, res)
+}
+
+// finishJob delivers res as j's result, unless j was cancelled or shut down meanwhile,
+// and frees what j held.
+func (e *Engine) finishJob(j *job, res *BackgroundResult) {
+	b := e.bg
 	// The queue slot is free before the result can be seen: a host that submits one
 	// request per result it polls must never meet a full queue.
 	j.pool.slots.Release(1)
 	if !b.complete(j, res, Completed) {
-		e.discardBody(res.Content, res.ContentExternal) // cancelled or shut down meanwhile
+		e.discardBody(res.Content, res.ContentExternal)
 	}
+	j.cancel(nil)
+	b.active.Done()
 }
 
 // complete delivers res as j's one result; later completions of the same job are
@@ -287,6 +332,9 @@ func (e *Engine) Cancel(id uint64) error {
 	}
 	j.cancel(errCancelled)
 	j.stop.fire()
+	if j.loopURL != nil && b.loop.sleeping.Load() {
+		b.loop.wake() // the loop frees its connection and limits at once
+	}
 	return nil
 }
 
@@ -314,16 +362,25 @@ func (e *Engine) Shutdown(grace time.Duration) {
 			j.cancel(errShutdown)
 			j.stop.fire()
 		}
+		if b.loop != nil {
+			b.loop.wake()
+		}
 		<-idle
 	}
 	for _, p := range b.pools {
 		p.conns.closeAll()
+	}
+	if b.loop != nil {
+		b.loop.close()
 	}
 }
 
 // Poll returns the next finished result, waiting up to timeout for one (0: do not wait;
 // negative: wait without limit). It returns nil when none arrived in time.
 func (e *Engine) Poll(timeout time.Duration) *BackgroundResult {
+	if l := e.bg.loop; l != nil {
+		return l.poll(timeout)
+	}
 	return e.bg.done.pop(timeout)
 }
 
@@ -358,6 +415,7 @@ type completions struct {
 	head    int
 	readFD  int
 	writeFD int
+	pushed  func() // told after every push (the loop's resultPushed); nil: none
 }
 
 func (c *completions) init() error {
@@ -376,6 +434,16 @@ func (c *completions) push(r *BackgroundResult) {
 	}
 	c.list = append(c.list, r)
 	c.mu.Unlock()
+	if c.pushed != nil {
+		c.pushed()
+	}
+}
+
+// waiting reports whether results wait to be popped.
+func (c *completions) waiting() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.head < len(c.list)
 }
 
 func (c *completions) tryPop() *BackgroundResult {

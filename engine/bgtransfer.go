@@ -37,19 +37,36 @@ func (e *Engine) perform(j *job) *BackgroundResult {
 		}
 	}
 
-	// The limits are waited for inside the timeout, as with curl's pending transfers.
-	release, err := j.pool.acquire(ctx, u.originKey())
-	if err != nil {
-		out := errorResult(stopError(ctx))
-		out.Timings.Queue = time.Since(j.submitted) // it was stopped while waiting
-		return out
+	// The limits are waited for inside the timeout, as with curl's pending transfers,
+	// unless the loop took them before it handed the job over.
+	var timings Timings
+	h := j.handoff
+	if h != nil && h.release != nil {
+		timings = h.timings
+		if timings.Queue == 0 {
+			timings.Queue = time.Since(j.submitted)
+		}
+		defer h.release()
+	} else {
+		release, err := j.pool.acquire(ctx, u.originKey(), true)
+		if err != nil {
+			out := errorResult(stopError(ctx))
+			out.Timings.Queue = time.Since(j.submitted) // it was stopped while waiting
+			return out
+		}
+		defer release()
+		timings = Timings{Queue: time.Since(j.submitted)}
 	}
-	defer release()
-	timings := Timings{Queue: time.Since(j.submitted)}
 
 	r, cerr := e.backgroundRequest(ctx, j, spec)
 	if cerr != nil {
+		if h != nil && h.sent != nil {
+			h.sent.release()
+		}
 		return errorResult(cerr)
+	}
+	if h != nil {
+		r.sent, r.fresh = h.sent, h.fresh
 	}
 	r.timings, r.timingsFrom = &timings, j.submitted
 	r.parsedURL = u
@@ -212,20 +229,21 @@ func stopError(ctx context.Context) *curlError {
 	return newCurlError(curlAbortedByCallback, cause.Error())
 }
 
-// acquire waits for the pool's limits for one connection to host (host:port): its
-// max_host slot first, then a max_total slot, so that a busy host never holds a slot
-// that requests to other hosts could use. release gives both back.
-func (p *bgPool) acquire(ctx context.Context, host string) (release func(), err error) {
+// acquire takes the pool's limits for one connection to host (host:port): its max_host
+// slot first, then a max_total slot, so that a busy host never holds a slot that
+// requests to other hosts could use. It waits for them inside ctx, or, without wait,
+// fails at once when one is taken. release gives both back.
+func (p *bgPool) acquire(ctx context.Context, host string, wait bool) (release func(), err error) {
 	var hs *hostSlot
 	if p.cfg.MaxHost > 0 {
 		hs = p.hostSlot(host)
-		if err := acquireOne(ctx, hs.sem); err != nil {
+		if err := acquireOne(ctx, hs.sem, wait); err != nil {
 			p.dropHost(host, hs)
 			return nil, err
 		}
 	}
 	if p.total != nil {
-		if err := acquireOne(ctx, p.total); err != nil {
+		if err := acquireOne(ctx, p.total, wait); err != nil {
 			if hs != nil {
 				hs.sem.Release(1)
 				p.dropHost(host, hs)
@@ -241,18 +259,33 @@ func (p *bgPool) acquire(ctx context.Context, host string) (release func(), err 
 			hs.sem.Release(1)
 			p.dropHost(host, hs)
 		}
+		if p.freed != nil {
+			p.freed()
+		}
 	}, nil
 }
 
-// acquireOne takes one unit of s, waiting inside ctx only when none is free: Acquire
-// starts with ctx.Done(), which makes the job context's channel (an allocation per
-// request) even when a unit is free.
-func acquireOne(ctx context.Context, s *semaphore.Weighted) error {
+// tryAcquire is acquire without waiting (the loop's): ok is false when a limit is taken.
+func (p *bgPool) tryAcquire(host string) (release func(), ok bool) {
+	release, err := p.acquire(context.Background(), host, false)
+	return release, err == nil
+}
+
+// errLimitTaken is acquireOne's failure without wait.
+var errLimitTaken = errors.New("pool limit taken")
+
+// acquireOne takes one unit of s, waiting inside ctx (with wait) only when none is free:
+// Acquire starts with ctx.Done(), which makes the job context's channel (an allocation
+// per request) even when a unit is free.
+func acquireOne(ctx context.Context, s *semaphore.Weighted, wait bool) error {
 	if err := ctx.Err(); err != nil {
 		return err // stopped: TryAcquire would succeed all the same
 	}
 	if s.TryAcquire(1) {
 		return nil
+	}
+	if !wait {
+		return errLimitTaken
 	}
 	return s.Acquire(ctx, 1)
 }

@@ -150,6 +150,9 @@ type Config struct {
 	MemoryLimit  int64 // bytes; 0 = no limit
 	MaxBodySize  int64 // bytes kept per response, beyond which a transfer fails with 23; 0 = no limit
 	ProxyFromEnv bool  // honour http_proxy/https_proxy/no_proxy (libcurl does; hc does not by default)
+	// NoBackgroundLoop (background_loop = 0) runs every background request on a
+	// goroutine; by default plain-HTTP ones run on the event loop (bgloop.go).
+	NoBackgroundLoop bool
 	Pools        []PoolConfig
 	Warnings     []string // non-fatal findings (Kamailio logs these at WARN/ERR and goes on)
 }

@@ -88,23 +88,11 @@ func dialDetached(ap netip.AddrPort, by time.Time) (*fdConn, error) {
 	fail := func(err error) (*fdConn, error) {
 		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: raddr, Err: err}
 	}
-	family := syscall.AF_INET6
-	var sa syscall.Sockaddr
-	if ip := ap.Addr(); ip.Is4() || ip.Is4In6() {
-		family = syscall.AF_INET
-		sa = &syscall.SockaddrInet4{Port: int(ap.Port()), Addr: ip.Unmap().As4()}
-	} else {
-		sa = &syscall.SockaddrInet6{Port: int(ap.Port()), Addr: ip.As16()}
-	}
-	fd, err := syscall.Socket(family, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, syscall.IPPROTO_TCP)
+	fd, err := newSocket(ap)
 	if err != nil {
-		return fail(os.NewSyscallError("socket", err))
+		return fail(err)
 	}
-	if err := syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1); err != nil {
-		syscall.Close(fd)
-		return fail(os.NewSyscallError("setsockopt", err))
-	}
-	if err := connectFD(fd, sa, by); err != nil {
+	if err := connectFD(fd, sockaddr(ap), by); err != nil {
 		syscall.Close(fd)
 		return fail(err)
 	}

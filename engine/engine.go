@@ -76,7 +76,7 @@ func New(cfg *Config) (*Engine, error) {
 		e.conns[c.Name] = cs
 	}
 	e.queryTr = get(queryIdentity(cfg))
-	bg, err := newBackground(cfg.Pools)
+	bg, err := newBackground(e, cfg.Pools)
 	if err != nil {
 		return nil, fmt.Errorf("background pools: %w", err)
 	}
@@ -84,12 +84,16 @@ func New(cfg *Config) (*Engine, error) {
 	return e, nil
 }
 
-// Close releases the kept connections. The Engine must not be used afterwards.
+// Close releases the kept connections, and after a Shutdown the event loop's
+// descriptors. The Engine must not be used afterwards.
 func (e *Engine) Close() {
 	for _, cs := range e.conns {
 		if cs.pool != nil {
 			cs.pool.closeAll()
 		}
+	}
+	if l := e.bg.loop; l != nil {
+		l.release()
 	}
 }
 

@@ -47,6 +47,8 @@ type request struct {
 	timings        *Timings        // filled with the phases, measured from timingsFrom
 	timingsFrom    time.Time
 	parsedURL      *reqURL // the URL already parsed from the transfer's rawURL; nil: parse it
+	sent           *pconn  // the loop wrote the first request on it (bgloop.go): read its response
+	fresh          bool    // the first request goes on a new connection (a kept one died)
 }
 
 // cutNUL is curl's strlen on POSTFIELDS: the body ends at the first NUL byte.
@@ -462,8 +464,24 @@ func (x *xfer) roundTrip(u *reqURL, method string, post bool, body []byte, auth 
 	if cerr != nil {
 		return nil, nil, cerr
 	}
-	fresh := false
+	fresh := x.r.fresh
+	x.r.fresh = false
 	for attempt := 0; ; attempt++ {
+		if sent := x.r.sent; sent != nil {
+			// The event loop wrote this request and handed the transfer over: only its
+			// response is read here, retried like any other on a kept connection.
+			x.r.sent = nil
+			x.use(sent)
+			x.setDeadline(sent)
+			before := x.hc.total
+			resp, cerr := sent.readHead(&x.hc, true)
+			resp, pc, cerr, retry := x.attempted(sent, resp, cerr, before, attempt)
+			if !retry {
+				return resp, pc, cerr
+			}
+			fresh = sent.reused && !cerr.refused
+			continue
+		}
 		pc, cerr := x.conn(u, p, fresh)
 		if cerr != nil {
 			return nil, nil, cerr
@@ -513,23 +531,31 @@ func (x *xfer) roundTrip(u *reqURL, method string, post bool, body []byte, auth 
 		}
 		before := x.hc.total
 		resp, cerr := x.exchange(pc, &h, sendBody)
-		if cerr == nil {
-			x.keep(pc)
-			if t := x.r.timings; t != nil && t.FirstByte == 0 {
-				t.FirstByte = time.Since(x.r.timingsFrom)
-			}
-			return resp, pc, nil
-		}
-		died := pc.reused && retriable(cerr.code, pc.h2 != nil)
-		retry := attempt == 0 && x.hc.total == before && (cerr.refused || died)
-		x.failed(pc, cerr)
+		resp, pc, cerr, retry := x.attempted(pc, resp, cerr, before, attempt)
 		if !retry {
-			return nil, nil, cerr
+			return resp, pc, cerr
 		}
 		// Another kept connection may have died the same way (the server closed them all),
 		// unseen yet: the retry is on a new one (curl: "retrying a fresh connect").
-		fresh = died && !cerr.refused
+		fresh = pc.reused && !cerr.refused
 	}
+}
+
+// attempted ends one attempt of roundTrip on pc, whose header count was before: it
+// keeps the connection of a response, or disposes of a failed one and says whether the
+// request is to be tried again (a kept connection that had died, or a refused stream).
+func (x *xfer) attempted(pc *pconn, resp *response, cerr *curlError, before, attempt int) (*response, *pconn, *curlError, bool) {
+	if cerr == nil {
+		x.keep(pc)
+		if t := x.r.timings; t != nil && t.FirstByte == 0 {
+			t.FirstByte = time.Since(x.r.timingsFrom)
+		}
+		return resp, pc, nil, false
+	}
+	died := pc.reused && retriable(cerr.code, pc.h2 != nil)
+	retry := attempt == 0 && x.hc.total == before && (cerr.refused || died)
+	x.failed(pc, cerr)
+	return nil, pc, cerr, retry
 }
 
 // exchange writes the request and reads the final response head (1xx skipped).

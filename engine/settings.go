@@ -163,15 +163,18 @@ func (p *settingsParser) apply(n int, name, value string) error {
 			return err
 		}
 		c.MaxBodySize = v
-	case "proxy_from_environment":
-		switch value {
-		case "0":
-			c.ProxyFromEnv = false
-		case "1":
-			c.ProxyFromEnv = true
-		default:
-			return fmt.Errorf("%s must be 0 or 1", quoted(value, 32))
+	case "background_loop":
+		on, err := parseSwitch(value)
+		if err != nil {
+			return err
 		}
+		c.NoBackgroundLoop = !on
+	case "proxy_from_environment":
+		on, err := parseSwitch(value)
+		if err != nil {
+			return err
+		}
+		c.ProxyFromEnv = on
 	case "pool":
 		return p.pool(n, value)
 
@@ -320,4 +323,15 @@ func parseMemoryLimit(value string) (int64, error) {
 		return 0, fmt.Errorf("%s is out of range", quoted(value, 32))
 	}
 	return v * mult, nil
+}
+
+// parseSwitch reads a 0/1 setting.
+func parseSwitch(value string) (bool, error) {
+	switch value {
+	case "0":
+		return false, nil
+	case "1":
+		return true, nil
+	}
+	return false, fmt.Errorf("%s must be 0 or 1", quoted(value, 32))
 }

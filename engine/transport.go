@@ -422,15 +422,13 @@ func (t *transport) dial(ctx context.Context, u *reqURL, p *proxySpec, deadline 
 		// An address and nothing to bind: the socket never enters Go's poller (see
 		// dialDetached), which would wake a thread for its first event.
 		if fc, err = dialDetached(ap, connectBy); err != nil {
-			code := classify(err, phaseConnect, p != nil)
-			return nil, newCurlError(code, "failed to connect to "+addr+": "+errText(err))
+			return nil, connectError(err, addr, p != nil)
 		}
 		raw = fc
 	} else {
 		dialled, err := d.DialContext(ctx, "tcp", addr)
 		if err != nil {
-			code := classify(err, phaseConnect, p != nil)
-			return nil, newCurlError(code, "failed to connect to "+addr+": "+errText(err))
+			return nil, connectError(err, addr, p != nil)
 		}
 		raw = dialled
 		if tc, ok := dialled.(*net.TCPConn); ok {
@@ -488,6 +486,11 @@ func (t *transport) dial(ctx context.Context, u *reqURL, p *proxySpec, deadline 
 	}
 	_ = pc.conn.SetDeadline(deadline)
 	return pc, nil
+}
+
+// connectError is the curl error of a failed TCP connect to addr (a proxy's with viaProxy).
+func connectError(err error, addr string, viaProxy bool) *curlError {
+	return newCurlError(classify(err, phaseConnect, viaProxy), "failed to connect to "+addr+": "+errText(err))
 }
 
 // handshake runs TLS over pc like libcurl+OpenSSL: context setup failures surface only now

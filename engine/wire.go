@@ -419,6 +419,26 @@ func (s *bodySink) write(p []byte) {
 	}
 }
 
+// presize gives a kept body of known length n its buffer before it is read: n bytes of
+// allocator memory for a large one, a Go buffer of exactly n otherwise. It reports
+// whether the whole body fits (then it can be read in place). A body above
+// max_body_size gets none: its writes stop it at the limit.
+func (s *bodySink) presize(n int64) bool {
+	if !s.keep || s.max != 0 || s.oneline || cap(s.buf) != 0 || s.ceiling > 0 && n > s.ceiling {
+		return false
+	}
+	size := min(n, 64<<20) // do not trust a huge Content-Length for the first allocation
+	if s.alloc != nil && size == n && n >= minExternalBody {
+		if b := s.alloc.Alloc(int(n)); b != nil {
+			s.buf, s.external = b[:0], true
+		}
+	}
+	if !s.external {
+		s.buf = make([]byte, 0, size)
+	}
+	return int64(cap(s.buf)) >= n
+}
+
 // readBody reads the body framed by resp into sink.
 func (pc *pconn) readBody(resp *response, sink *bodySink) *curlError {
 	if resp.h2 != nil {
@@ -431,24 +451,8 @@ func (pc *pconn) readBody(resp *response, sink *bodySink) *curlError {
 	case resp.chunked:
 		return pc.readChunked(sink)
 	case resp.contentLength >= 0:
-		// A body above max_body_size goes through copyN, whose writes stop it at the limit.
-		if sink.keep && sink.max == 0 && !sink.oneline && cap(sink.buf) == 0 &&
-			(sink.ceiling == 0 || resp.contentLength <= sink.ceiling) {
-			n := resp.contentLength
-			if n > 64<<20 {
-				n = 64 << 20 // do not trust a huge Content-Length for the first allocation
-			}
-			if sink.alloc != nil && n == resp.contentLength && n >= minExternalBody {
-				if b := sink.alloc.Alloc(int(n)); b != nil {
-					sink.buf, sink.external = b[:0], true
-				}
-			}
-			if !sink.external {
-				sink.buf = make([]byte, 0, n)
-			}
-			if int64(cap(sink.buf)) >= resp.contentLength {
-				return pc.readInto(resp.contentLength, sink)
-			}
+		if sink.presize(resp.contentLength) {
+			return pc.readInto(resp.contentLength, sink)
 		}
 		return pc.copyN(resp.contentLength, sink)
 	default:

@@ -1,0 +1,1037 @@
+// This file owns the event loop of background requests, libcurl's multi interface in Go:
+// plain-HTTP requests to an IP address run as non-blocking state machines (connect,
+// write, read) over one level-triggered epoll set, driven by whichever thread waits for
+// results. That is the host's own thread inside Poll, as curl_multi_poll runs transfers
+// on its caller's thread, or, when no host thread has polled for takeoverAfter, the
+// loop's driver goroutine.
+//
+// Why: on a goroutine per transfer every request crosses threads three times (the
+// submit readies a worker, Go's poller thread wakes it for the response, the result
+// wakes the host), and each crossing is a context switch that libcurl's single thread
+// does not make (BENCHMARKS.md). A loop driven by the host makes none.
+//
+// The loop completes only the plain case: a response of known length (up to
+// loopMaxBody) that needs nothing more. Anything else is handed to the goroutine path
+// (bgtransfer.go) at a point where nothing is lost or done twice: before the request is
+// written, or after it, with the bytes received so far in front of the connection's
+// reader, so that the shared transfer code reads the response and produces exactly the
+// result and error it produces for every other request.
+
+package engine
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+const (
+	// loopMaxBody is the largest response body the loop reads itself; a larger one is
+	// read by the goroutine path, in place into the result's memory (bodyalloc.go).
+	loopMaxBody = 64 << 10
+	// loopMaxRequest is the largest request (head and body) the loop writes.
+	loopMaxRequest = 64 << 10
+	// takeoverAfter is how long transfers may wait for a host thread to drive them
+	// before the driver goroutine does.
+	takeoverAfter = 2 * time.Millisecond
+	// driverWait bounds one wait of the driver goroutine, so that it notices a host
+	// thread that wants to lead.
+	driverWait = 10 * time.Millisecond
+	// hostWaitSlice bounds a polling host thread's wait while another thread leads, so
+	// that it takes the lead soon after the other lets it go.
+	hostWaitSlice = time.Millisecond
+)
+
+// Who drives the loop (loop.lead).
+const (
+	leadNone int32 = iota
+	leadHost
+	leadDriver
+)
+
+// epoll event bits (syscall names them for some architectures only).
+const (
+	epollIn    = 0x1
+	epollOut   = 0x4
+	epollErr   = 0x8
+	epollHup   = 0x10
+	epollRDHup = 0x2000
+)
+
+// loop is the event loop of a background. The fields after mu are the leader's alone:
+// only the thread that holds lead touches them.
+type loop struct {
+	e      *Engine
+	epfd   int
+	wakeFD int // an eventfd in the set: wakes a leader sleeping in epoll_wait
+	epoch  time.Time
+
+	lead     atomic.Int32 // leadNone, leadHost or leadDriver
+	sleeping atomic.Bool  // the leader is in (or about to enter) epoll_wait
+	woken    atomic.Bool  // a wake-up is written and not yet read
+	lastLead atomic.Int64 // when a host thread last led, in ns since epoch
+	waiting  atomic.Int32 // host threads in Poll that could not lead
+	busy     atomic.Int32 // jobs in the loop: pending, blocked or running
+	nblocked atomic.Int32 // len(blocked), for limitFreed
+	kick     chan struct{}
+	quit     chan struct{}
+
+	mu       sync.Mutex
+	pending  []*job // submitted, not yet started by the leader
+	npending atomic.Int32
+	stopped  bool
+
+	byFD    []*lconn // the loop's connections by descriptor
+	running []*ltransfer
+	blocked []*job // waiting for their pool's limits, in submission order
+	idle    map[idleKey][]*lconn
+	nidle   map[*bgPool]int
+	events  []syscall.EpollEvent
+	bufs    [][]byte   // free buffers of loopBufSize
+	head    headParser // parses complete response heads
+	taken   []*job     // startPending's scratch
+}
+
+const loopBufSize = 4 << 10
+
+// idleKey groups kept connections: a pool's connections to one address.
+type idleKey struct {
+	pool *bgPool
+	ap   netip.AddrPort
+}
+
+// lconn is one connection of the loop.
+type lconn struct {
+	fd        int
+	key       idleKey
+	events    uint32     // what it is registered for
+	t         *ltransfer // the transfer using it; nil while idle
+	reused    bool
+	connected time.Time
+}
+
+// Phases of a transfer in the loop.
+const (
+	phaseConnecting = iota
+	phaseWriting
+	phaseReading
+)
+
+// ltransfer is one request in the loop.
+type ltransfer struct {
+	j         *job
+	u         *reqURL
+	c         *lconn
+	release   func() // the pool limits it holds
+	phase     int
+	out       []byte // the request
+	sent      int
+	in        []byte // the response so far
+	scanned   int    // how much of in has been searched for the end of the head
+	resp      *response
+	headLen   int
+	deadline  time.Time // total timeout; zero: none
+	connectBy time.Time // while connecting
+	timings   Timings
+	index     int  // in running; -1 when not running
+	ended     bool // its result is delivered
+}
+
+func newLoop(e *Engine, b *background) (*loop, error) {
+	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, os.NewSyscallError("epoll_create1", err)
+	}
+	r, _, errno := syscall.Syscall(syscall.SYS_EVENTFD2, 0, syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0)
+	if errno != 0 {
+		syscall.Close(epfd)
+		return nil, os.NewSyscallError("eventfd2", errno)
+	}
+	l := &loop{e: e, epfd: epfd, wakeFD: int(r), epoch: time.Now(),
+		kick: make(chan struct{}, 1), quit: make(chan struct{}),
+		idle: make(map[idleKey][]*lconn), nidle: make(map[*bgPool]int),
+		events: make([]syscall.EpollEvent, 128)}
+	ev := syscall.EpollEvent{Events: epollIn, Fd: int32(l.wakeFD)}
+	if err := syscall.EpollCtl(epfd, syscall.EPOLL_CTL_ADD, l.wakeFD, &ev); err != nil {
+		syscall.Close(epfd)
+		syscall.Close(l.wakeFD)
+		return nil, os.NewSyscallError("epoll_ctl", err)
+	}
+	l.head.init()
+	for _, p := range b.pools {
+		p.freed = l.limitFreed
+	}
+	go l.drive()
+	return l, nil
+}
+
+// accepts reports whether the loop can run spec: plain HTTP to an IP address, directly,
+// with nothing that needs more than one exchange (no redirects, no authentication), a
+// method and body the loop writes as curl would, and a request small enough for one
+// buffer.
+func (l *loop) accepts(spec *BackgroundSpec) (*reqURL, netip.AddrPort, bool) {
+	u := spec.parsed
+	if spec.URLError != 0 || u == nil || spec.parsedFrom != spec.URL || u.scheme != "http" || u.hasUser ||
+		spec.Proxy.Set || l.e.cfg.ProxyFromEnv || spec.SourceIP.Set || spec.Username.Set ||
+		spec.Redirects != 0 || spec.CustomMethod {
+		return nil, netip.AddrPort{}, false
+	}
+	switch spec.Body.Kind {
+	case BodyNone:
+	case BodyString:
+		if len(spec.Body.Data) > loopMaxRequest/2 {
+			return nil, netip.AddrPort{}, false
+		}
+	default:
+		return nil, netip.AddrPort{}, false
+	}
+	ip, err := netip.ParseAddr(u.hostname)
+	if err != nil || ip.Zone() != "" || u.port <= 0 || u.port > 65535 {
+		return nil, netip.AddrPort{}, false
+	}
+	if l.e.backgroundTransport(spec).setoptErr != nil {
+		return nil, netip.AddrPort{}, false
+	}
+	return u, netip.AddrPortFrom(ip, uint16(u.port)), true
+}
+
+// add takes an accepted job; the leader starts it in its next round.
+func (l *loop) add(j *job) {
+	l.mu.Lock()
+	l.pending = append(l.pending, j)
+	l.mu.Unlock()
+	l.npending.Add(1)
+	if l.busy.Add(1) == 1 {
+		select {
+		case l.kick <- struct{}{}:
+		default:
+		}
+	}
+	if l.sleeping.Load() {
+		l.wake()
+	}
+}
+
+// wake makes a leader sleeping in epoll_wait return.
+func (l *loop) wake() {
+	if l.woken.CompareAndSwap(false, true) {
+		one := uint64(1)
+		_, _ = syscall.Write(l.wakeFD, (*[8]byte)(unsafe.Pointer(&one))[:])
+	}
+}
+
+// resultPushed is told of every result queued: a host thread that leads sleeps in
+// epoll_wait, not on the results' pipe, and must see results of the goroutine path.
+func (l *loop) resultPushed() {
+	if l.sleeping.Load() && l.lead.Load() == leadHost {
+		l.wake()
+	}
+}
+
+func (l *loop) now() int64 { return int64(time.Since(l.epoch)) }
+
+// poll is Engine.Poll with the loop: the calling thread drives the loop while it waits,
+// unless another thread does.
+func (l *loop) poll(timeout time.Duration) *BackgroundResult {
+	done := &l.e.bg.done
+	var deadline time.Time
+	if timeout > 0 {
+		deadline = time.Now().Add(timeout)
+	}
+	for {
+		if r := done.tryPop(); r != nil {
+			return r
+		}
+		left := time.Duration(-1)
+		if timeout >= 0 {
+			if left = time.Until(deadline); timeout == 0 || left < 0 {
+				left = 0
+			}
+		}
+		if l.busy.Load() > 0 && l.lead.CompareAndSwap(leadNone, leadHost) {
+			l.lastLead.Store(l.now())
+			l.round(left, leadHost)
+			l.lastLead.Store(l.now())
+			l.lead.Store(leadNone)
+			if r := done.tryPop(); r != nil || left == 0 {
+				return r
+			}
+			continue
+		}
+		if left == 0 {
+			return nil
+		}
+		// Nothing to drive, or another thread drives: wait for a result, in slices
+		// while the loop has work so that this thread can take the lead.
+		wait := deadline
+		if l.busy.Load() > 0 && (left < 0 || left > hostWaitSlice) {
+			wait = time.Now().Add(hostWaitSlice)
+		}
+		l.waiting.Add(1)
+		err := waitFD(uintptr(done.readFD), pollIn, wait)
+		l.waiting.Add(-1)
+		if err != nil && err != os.ErrDeadlineExceeded {
+			return done.tryPop()
+		}
+	}
+}
+
+// drive is the driver goroutine: it runs the loop while it has work and no host thread
+// has led for takeoverAfter, and yields as soon as a host thread waits to lead.
+func (l *loop) drive() {
+	for {
+		if l.busy.Load() == 0 {
+			select {
+			case <-l.kick:
+			case <-l.quit:
+				return
+			}
+			continue
+		}
+		since := time.Duration(l.now() - l.lastLead.Load())
+		if since >= takeoverAfter && l.waiting.Load() == 0 && l.lead.CompareAndSwap(leadNone, leadDriver) {
+			for l.busy.Load() > 0 && l.waiting.Load() == 0 {
+				l.round(driverWait, leadDriver)
+			}
+			l.lead.Store(leadNone)
+			continue
+		}
+		// A host thread drives, or did a moment ago: look again a little later.
+		nap := max(takeoverAfter-since, takeoverAfter/4)
+		select {
+		case <-time.After(nap):
+		case <-l.quit:
+			return
+		}
+	}
+}
+
+// close ends the driver goroutine and closes the loop's idle connections and
+// descriptors. Only after the background has no job left.
+func (l *loop) close() {
+	l.mu.Lock()
+	if l.stopped {
+		l.mu.Unlock()
+		return
+	}
+	l.stopped = true
+	l.mu.Unlock()
+	close(l.quit)
+	for !l.lead.CompareAndSwap(leadNone, leadHost) {
+		time.Sleep(100 * time.Microsecond)
+	}
+	for key, list := range l.idle {
+		for _, c := range list {
+			l.closeConn(c)
+		}
+		delete(l.idle, key)
+	}
+	l.lead.Store(leadNone)
+}
+
+// release closes the loop's own descriptors once close has stopped it; before, it does
+// nothing (a wake-up must never be written to a descriptor number reused meanwhile).
+func (l *loop) release() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.stopped || l.epfd < 0 {
+		return
+	}
+	syscall.Close(l.epfd)
+	syscall.Close(l.wakeFD)
+	l.epfd = -1
+}
+
+// round starts the pending jobs, waits up to wait (negative: no limit) for the loop's
+// sockets, and advances every transfer that can move.
+func (l *loop) round(wait time.Duration, who int32) {
+	// Ended transfers give their limits back before the blocked jobs try them.
+	now := time.Now()
+	l.sweep(now)
+	l.startPending()
+	if next, ok := l.nextDeadline(); ok && (wait < 0 || next.Sub(now) < wait) {
+		wait = max(next.Sub(now), 0)
+	}
+	ms := -1
+	if wait >= 0 {
+		ms = int((wait + time.Millisecond - 1) / time.Millisecond)
+	}
+	if ms != 0 {
+		l.sleeping.Store(true)
+		if l.npending.Load() > 0 || who == leadHost && l.e.bg.done.waiting() {
+			ms = 0
+		}
+	}
+	n, err := syscall.EpollWait(l.epfd, l.events, ms)
+	l.sleeping.Store(false)
+	if err != nil {
+		n = 0 // EINTR: the next round goes on
+	}
+	for _, ev := range l.events[:n] {
+		fd := int(ev.Fd)
+		if fd == l.wakeFD {
+			var b [8]byte
+			_, _ = syscall.Read(l.wakeFD, b[:])
+			l.woken.Store(false)
+			continue
+		}
+		if fd >= len(l.byFD) || l.byFD[fd] == nil {
+			continue
+		}
+		c := l.byFD[fd]
+		if c.t == nil {
+			l.dropIdle(c) // an idle connection is readable: closed by the server, or garbage
+			continue
+		}
+		l.step(c.t)
+	}
+}
+
+// limitFreed is told when a job of any kind gives back a pool's limits: jobs blocked
+// on them may start.
+func (l *loop) limitFreed() {
+	if l.nblocked.Load() > 0 && l.sleeping.Load() {
+		l.wake()
+	}
+}
+
+// startPending starts the jobs blocked on their limits, in order, then the jobs
+// submitted since the last round.
+func (l *loop) startPending() {
+	if l.npending.Load() == 0 && len(l.blocked) == 0 {
+		return
+	}
+	l.taken = append(l.taken, l.blocked...)
+	clear(l.blocked)
+	l.blocked = l.blocked[:0]
+	if l.npending.Load() > 0 {
+		l.mu.Lock()
+		l.taken = append(l.taken, l.pending...)
+		clear(l.pending)
+		l.pending = l.pending[:0]
+		l.npending.Store(0)
+		l.mu.Unlock()
+	}
+	for i, j := range l.taken {
+		l.taken[i] = nil
+		l.safely(nil, j, func() { l.start(j) })
+	}
+	l.taken = l.taken[:0]
+	l.nblocked.Store(int32(len(l.blocked)))
+}
+
+// safely runs f; a panic in it becomes the job's error result instead of reaching the
+// host or stopping the loop.
+func (l *loop) safely(t *ltransfer, j *job, f func()) {
+	defer func() {
+		v := recover()
+		if v == nil {
+			return
+		}
+		res := errorResult(newCurlError(curlAbortedByCallback, fmt.Sprintf("internal error: %v", v)))
+		if t == nil { // start: the transfer may be running already
+			for _, x := range l.running {
+				if x.j == j {
+					t = x
+				}
+			}
+		}
+		if t == nil {
+			l.busy.Add(-1)
+			l.e.finishJob(j, res)
+			return
+		}
+		l.detach(t)
+		if t.c != nil {
+			l.closeConn(t.c)
+			t.c = nil
+		}
+		l.end(t, res)
+	}()
+	f()
+}
+
+// start begins a job: its limits, its request, a kept connection or a new one.
+func (l *loop) start(j *job) {
+	if j.finished.Load() { // cancelled or shut down while pending
+		l.busy.Add(-1)
+		l.e.finishJob(j, &BackgroundResult{})
+		return
+	}
+	u, ap := j.loopURL, j.loopAddr
+	release, ok := j.pool.tryAcquire(u.originKey())
+	if !ok { // the limits are taken: it waits for them, inside its timeout
+		l.blocked = append(l.blocked, j)
+		return
+	}
+	t := &ltransfer{j: j, u: u, release: release, timings: Timings{Queue: time.Since(j.submitted)}}
+	if j.spec.Timeout > 0 {
+		t.deadline = j.submitted.Add(j.spec.Timeout)
+	}
+	if !l.writeRequest(t) {
+		return
+	}
+	key := idleKey{pool: j.pool, ap: ap}
+	if c := l.takeIdle(key); c != nil {
+		t.c, c.t = c, t
+		t.phase = phaseWriting
+		l.track(t)
+		l.write(t)
+		return
+	}
+	t.connectBy = time.Now().Add(j.spec.ConnectTimeout)
+	if !t.deadline.IsZero() && t.deadline.Before(t.connectBy) {
+		t.connectBy = t.deadline
+	}
+	l.track(t)
+	l.connect(t, key)
+}
+
+// writeRequest builds t's request as the goroutine path would write it (reqHead); a
+// request it would refuse is left to it, to refuse with its own error.
+func (l *loop) writeRequest(t *ltransfer) bool {
+	spec := t.j.spec
+	h := reqHead{
+		method:      spec.Method,
+		target:      t.u.target(),
+		hostPort:    t.u.hostPort(),
+		custom:      spec.Headers,
+		authAllowed: true,
+	}
+	var body []byte
+	if spec.Body.Kind == BodyString {
+		body = spec.Body.Data
+		h.post, h.bodyLen = true, len(body)
+	}
+	if h.check() != nil {
+		l.giveUp(t.j, t.release, false)
+		return false
+	}
+	t.out = append(h.write(l.buf()), body...)
+	if len(t.out) > loopMaxRequest {
+		l.putBuf(t.out)
+		t.out = nil
+		l.giveUp(t.j, t.release, false)
+		return false
+	}
+	return true
+}
+
+func (l *loop) buf() []byte {
+	if n := len(l.bufs); n > 0 {
+		b := l.bufs[n-1]
+		l.bufs = l.bufs[:n-1]
+		return b
+	}
+	return make([]byte, 0, loopBufSize)
+}
+
+func (l *loop) putBuf(b []byte) {
+	if cap(b) == loopBufSize && len(l.bufs) < 512 {
+		l.bufs = append(l.bufs, b[:0])
+	}
+}
+
+func (l *loop) track(t *ltransfer) {
+	t.index = len(l.running)
+	l.running = append(l.running, t)
+}
+
+// detach removes t from the running transfers (if it is one).
+func (l *loop) detach(t *ltransfer) {
+	if t.index < 0 || t.index >= len(l.running) || l.running[t.index] != t {
+		return
+	}
+	last := l.running[len(l.running)-1]
+	l.running[t.index], last.index = last, t.index
+	l.running[len(l.running)-1] = nil
+	l.running = l.running[:len(l.running)-1]
+	t.index = -1
+}
+
+// connect starts a non-blocking connect(2) of a new connection for t.
+func (l *loop) connect(t *ltransfer, key idleKey) {
+	raddr := net.TCPAddrFromAddrPort(key.ap)
+	fd, err := newSocket(key.ap)
+	if err == nil {
+		err = syscall.Connect(fd, sockaddr(key.ap))
+		if err == syscall.EINPROGRESS {
+			err = nil
+		} else if err != nil {
+			syscall.Close(fd)
+			err = os.NewSyscallError("connect", err)
+		}
+	}
+	if err != nil {
+		l.detach(t)
+		l.end(t, errorResult(connectError(&net.OpError{Op: "dial", Net: "tcp", Addr: raddr, Err: err}, key.ap.String(), false)))
+		return
+	}
+	c := &lconn{fd: fd, key: key, t: t}
+	t.c = c
+	l.register(c, epollOut)
+}
+
+// register adds c to the epoll set for events.
+func (l *loop) register(c *lconn, events uint32) {
+	for c.fd >= len(l.byFD) {
+		l.byFD = append(l.byFD, nil)
+	}
+	l.byFD[c.fd] = c
+	c.events = events
+	ev := syscall.EpollEvent{Events: events, Fd: int32(c.fd)}
+	if err := syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_ADD, c.fd, &ev); err != nil {
+		panic(fmt.Sprintf("epoll_ctl add: %v", err)) // safely turns it into the job's error
+	}
+}
+
+// want changes what c waits for.
+func (l *loop) want(c *lconn, events uint32) {
+	if c.events == events {
+		return
+	}
+	c.events = events
+	ev := syscall.EpollEvent{Events: events, Fd: int32(c.fd)}
+	if err := syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_MOD, c.fd, &ev); err != nil {
+		panic(fmt.Sprintf("epoll_ctl mod: %v", err))
+	}
+}
+
+// unregister takes c out of the loop (its descriptor stays open).
+func (l *loop) unregister(c *lconn) {
+	_ = syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_DEL, c.fd, nil)
+	l.byFD[c.fd] = nil
+}
+
+func (l *loop) closeConn(c *lconn) {
+	if c == nil || c.fd < 0 {
+		return
+	}
+	if c.fd < len(l.byFD) && l.byFD[c.fd] == c {
+		l.byFD[c.fd] = nil // closing takes it out of the epoll set: it has no duplicate
+	}
+	syscall.Close(c.fd)
+	c.fd = -1
+}
+
+// step advances t after events on its connection.
+func (l *loop) step(t *ltransfer) {
+	l.safely(t, t.j, func() {
+		switch t.phase {
+		case phaseConnecting:
+			l.connected(t)
+		case phaseWriting:
+			l.write(t)
+		case phaseReading:
+			l.read(t)
+		}
+	})
+}
+
+// connected finishes a connect: the socket is writable or failed.
+func (l *loop) connected(t *ltransfer) {
+	c := t.c
+	n, err := syscall.GetsockoptInt(c.fd, syscall.SOL_SOCKET, syscall.SO_ERROR)
+	switch {
+	case err != nil:
+		err = os.NewSyscallError("getsockopt", err)
+	case n == int(syscall.EINPROGRESS) || n == int(syscall.EALREADY):
+		return
+	case n != 0:
+		err = os.NewSyscallError("connect", syscall.Errno(n))
+	}
+	if err != nil {
+		l.detach(t)
+		l.closeConn(c)
+		t.c = nil
+		l.end(t, errorResult(connectError(&net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(c.key.ap), Err: err}, c.key.ap.String(), false)))
+		return
+	}
+	c.connected = time.Now()
+	t.timings.Connect = c.connected.Sub(t.j.submitted)
+	t.phase = phaseWriting
+	l.write(t)
+}
+
+// write sends what is left of the request, then waits for the response.
+func (l *loop) write(t *ltransfer) {
+	c := t.c
+	for t.sent < len(t.out) {
+		n, _, e := syscall.Syscall6(syscall.SYS_SENDTO, uintptr(c.fd), uintptr(unsafe.Pointer(&t.out[t.sent])),
+			uintptr(len(t.out)-t.sent), syscall.MSG_NOSIGNAL, 0, 0)
+		switch e {
+		case 0:
+			t.sent += int(n)
+			continue
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			l.want(c, epollOut)
+			return
+		}
+		// A kept connection that died while idle: the goroutine path retries on a new
+		// one, as curl does. On a new connection it is the send error it would meet.
+		if c.reused && t.sent == 0 {
+			l.detach(t)
+			l.closeConn(c)
+			t.c = nil
+			l.giveUp(t.j, t.release, true)
+			return
+		}
+		err := &net.OpError{Op: "write", Net: "tcp", Addr: net.TCPAddrFromAddrPort(c.key.ap), Err: os.NewSyscallError("write", e)}
+		l.detach(t)
+		l.closeConn(c)
+		t.c = nil
+		l.end(t, errorResult(newCurlError(classify(err, phaseSend, false), "sending request: "+errText(err))))
+		return
+	}
+	l.putBuf(t.out)
+	t.out = nil
+	t.phase = phaseReading
+	t.in = l.buf()
+	l.want(c, epollIn|epollRDHup)
+}
+
+// read takes what arrived and finishes t when its response is complete; anything but
+// a plain response goes to the goroutine path with the bytes read so far.
+func (l *loop) read(t *ltransfer) {
+	c := t.c
+	for {
+		if len(t.in) == cap(t.in) {
+			t.in = append(t.in, 0)[:len(t.in)] // grow
+		}
+		n, err := syscall.Read(c.fd, t.in[len(t.in):cap(t.in)])
+		if err == syscall.EINTR {
+			continue
+		}
+		if err == syscall.EAGAIN {
+			return
+		}
+		if err != nil || n == 0 {
+			var rerr error
+			if err != nil {
+				rerr = &net.OpError{Op: "read", Net: "tcp", Addr: net.TCPAddrFromAddrPort(c.key.ap), Err: os.NewSyscallError("read", err)}
+			}
+			l.handOff(t, rerr)
+			return
+		}
+		full := len(t.in)+n == cap(t.in)
+		t.in = t.in[:len(t.in)+n]
+		if done := l.parse(t); done {
+			return
+		}
+		if !full {
+			return // the rest arrives later: level-triggered, the set says when
+		}
+	}
+}
+
+// parse looks at the response so far. It reports whether t has left the loop.
+func (l *loop) parse(t *ltransfer) bool {
+	if t.resp == nil {
+		end := headEnd(t.in, t.scanned)
+		if end < 0 {
+			t.scanned = max(len(t.in)-3, 0)
+			if len(t.in) > maxHeaderLine {
+				l.handOff(t, nil) // the shared code's limits decide
+				return true
+			}
+			return false
+		}
+		resp, cerr := l.head.parse(t.in[:end])
+		if cerr != nil || resp.status < 200 || resp.chunked || resp.contentLength < 0 && !resp.bodyless() ||
+			resp.contentLength > loopMaxBody || t.j.spec.MaxFileSize > 0 && resp.contentLength > t.j.spec.MaxFileSize ||
+			l.e.cfg.MaxBodySize > 0 && resp.contentLength > l.e.cfg.MaxBodySize {
+			l.handOff(t, nil)
+			return true
+		}
+		t.resp, t.headLen = resp, end
+		t.timings.FirstByte = time.Since(t.j.submitted)
+	}
+	need := t.headLen
+	if !t.resp.bodyless() {
+		need += int(t.resp.contentLength)
+	}
+	if len(t.in) < need {
+		return false
+	}
+	l.complete(t, need)
+	return true
+}
+
+// complete finishes t, whose response is in t.in[:end].
+func (l *loop) complete(t *ltransfer, end int) {
+	resp := t.resp
+	sink := bodySink{keep: true, limit: t.j.spec.MaxFileSize, ceiling: l.e.cfg.MaxBodySize, alloc: l.e.alloc}
+	if !resp.bodyless() {
+		sink.presize(resp.contentLength)
+		sink.write(t.in[t.headLen:end])
+	}
+	res := &BackgroundResult{
+		Status:          resp.status,
+		Content:         sink.buf,
+		ContentExternal: sink.external,
+		Header:          resp.header,
+		EffectiveURL:    t.u.String(),
+		HTTPVersion:     resp.proto,
+	}
+	c := t.c
+	extra := len(t.in) > end
+	l.putBuf(t.in)
+	t.in = nil
+	l.detach(t)
+	t.c, c.t = nil, nil
+	if resp.reusable() && !extra {
+		l.keep(c)
+	} else {
+		l.closeConn(c)
+	}
+	l.end(t, res)
+}
+
+// end delivers t's result and gives back what it held.
+func (l *loop) end(t *ltransfer, res *BackgroundResult) {
+	if t.ended {
+		return
+	}
+	t.ended = true
+	if t.in != nil {
+		l.putBuf(t.in)
+		t.in = nil
+	}
+	if t.out != nil {
+		l.putBuf(t.out)
+		t.out = nil
+	}
+	if t.release != nil {
+		t.release()
+		t.release = nil
+	}
+	res.Timings = t.timings
+	l.busy.Add(-1)
+	l.e.finishJob(t.j, res)
+}
+
+// keep makes c an idle connection of its pool, if the pool keeps that many.
+func (l *loop) keep(c *lconn) {
+	if l.nidle[c.key.pool] >= c.key.pool.conns.maxIdle {
+		l.closeConn(c)
+		return
+	}
+	l.idle[c.key] = append(l.idle[c.key], c)
+	l.nidle[c.key.pool]++
+	c.reused = true
+	l.want(c, epollIn|epollRDHup) // a server's close is seen while it is idle
+}
+
+// takeIdle returns the most recently kept connection for key, or nil.
+func (l *loop) takeIdle(key idleKey) *lconn {
+	list := l.idle[key]
+	if len(list) == 0 {
+		return nil
+	}
+	c := list[len(list)-1]
+	list[len(list)-1] = nil
+	l.idle[key] = list[:len(list)-1]
+	l.nidle[key.pool]--
+	return c
+}
+
+// dropIdle closes an idle connection that became readable.
+func (l *loop) dropIdle(c *lconn) {
+	list := l.idle[c.key]
+	for i, x := range list {
+		if x == c {
+			l.idle[c.key] = append(list[:i], list[i+1:]...)
+			l.nidle[c.key.pool]--
+			break
+		}
+	}
+	l.closeConn(c)
+}
+
+// sweep ends the jobs that were cancelled, shut down or ran out of time.
+func (l *loop) sweep(now time.Time) {
+	kept := l.blocked[:0]
+	for _, j := range l.blocked {
+		switch {
+		case j.finished.Load():
+			l.busy.Add(-1)
+			l.e.finishJob(j, &BackgroundResult{})
+		case j.spec.Timeout > 0 && !now.Before(j.submitted.Add(j.spec.Timeout)):
+			res := errorResult(newCurlError(curlTimeout, "timeout reached"))
+			res.Timings.Queue = now.Sub(j.submitted) // it ran out while waiting
+			l.busy.Add(-1)
+			l.e.finishJob(j, res)
+		default:
+			kept = append(kept, j)
+		}
+	}
+	clear(l.blocked[len(kept):])
+	l.blocked = kept
+	l.nblocked.Store(int32(len(kept)))
+	for i := 0; i < len(l.running); {
+		t := l.running[i]
+		var res *BackgroundResult
+		switch {
+		case t.j.finished.Load(): // its result is out already
+			res = &BackgroundResult{}
+		case !t.deadline.IsZero() && !now.Before(t.deadline):
+			res = errorResult(newCurlError(curlTimeout, "timeout reached"))
+		case t.phase == phaseConnecting && !now.Before(t.connectBy):
+			err := &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(t.c.key.ap), Err: os.ErrDeadlineExceeded}
+			res = errorResult(connectError(err, t.c.key.ap.String(), false))
+		}
+		if res == nil {
+			i++
+			continue
+		}
+		l.detach(t) // the last one moves to i
+		l.closeConn(t.c)
+		t.c = nil
+		l.end(t, res)
+	}
+}
+
+// nextDeadline returns the earliest time at which sweep has a job to end.
+func (l *loop) nextDeadline() (next time.Time, ok bool) {
+	earliest := func(d time.Time) {
+		if !d.IsZero() && (!ok || d.Before(next)) {
+			next, ok = d, true
+		}
+	}
+	for _, j := range l.blocked {
+		if j.spec.Timeout > 0 {
+			earliest(j.submitted.Add(j.spec.Timeout))
+		}
+	}
+	for _, t := range l.running {
+		earliest(t.deadline)
+		if t.phase == phaseConnecting {
+			earliest(t.connectBy)
+		}
+	}
+	return next, ok
+}
+
+// giveUp hands a job that has sent nothing to the goroutine path, with the limits it
+// holds (nil: it waits for them) and whether its first connection must be a new one.
+func (l *loop) giveUp(j *job, release func(), fresh bool) {
+	l.busy.Add(-1)
+	j.handoff = &handoff{release: release, fresh: fresh}
+	l.e.dispatch(j)
+}
+
+// handOff hands t, whose request is sent, to the goroutine path: the connection goes
+// back to Go's poller (so that a cancel can interrupt it), and its reader returns the
+// bytes received so far, then readErr if the loop met one, then what the socket has.
+func (l *loop) handOff(t *ltransfer, readErr error) {
+	c := t.c
+	l.detach(t)
+	l.unregister(c)
+	d := &detachedFD{fd: c.fd}
+	c.fd = -1
+	fc := &fdConn{rc: d, direct: true, detached: d, raddr: net.TCPAddrFromAddrPort(c.key.ap)}
+	fc.usePoller()
+	tr := l.e.backgroundTransport(t.j.spec)
+	var conn net.Conn = fc
+	if len(t.in) > 0 || readErr != nil {
+		var rest io.Reader = fc
+		if readErr != nil {
+			rest = errReader{readErr}
+		}
+		conn = &primedConn{Conn: fc, r: io.MultiReader(bytes.NewReader(bytes.Clone(t.in)), rest)}
+	}
+	pc := newPconn(conn, tr.connKey(t.u, nil))
+	pc.fd, pc.reused, pc.connected = fc, c.reused, c.connected
+	l.putBuf(t.in)
+	t.in = nil
+	l.busy.Add(-1)
+	t.j.handoff = &handoff{release: t.release, sent: pc, timings: t.timings}
+	t.release = nil
+	l.e.dispatch(t.j)
+}
+
+// primedConn is a connection whose reads first return what the loop received. Every
+// read of the response goes through it (the reader's and readInto's alike).
+type primedConn struct {
+	net.Conn
+	r io.Reader
+}
+
+func (c *primedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+// errReader returns err for ever: a read error the loop met, kept for the reader.
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) { return 0, r.err }
+
+// headEnd returns the length of the response head at the start of b (up to and with
+// the empty line that ends it, CRLF or LF as readHead accepts), or -1. The search starts
+// at from, a point before which no end was found.
+func headEnd(b []byte, from int) int {
+	first := bytes.IndexByte(b, '\n') // the status line is never the end
+	if first < 0 {
+		return -1
+	}
+	for i := max(from, first+1); i < len(b); {
+		j := bytes.IndexByte(b[i:], '\n')
+		if j < 0 {
+			return -1
+		}
+		if j == 0 || j == 1 && b[i] == '\r' {
+			return i + j + 1
+		}
+		i += j + 1
+	}
+	return -1
+}
+
+// headParser parses a complete head with readHead, the parser of every other request.
+type headParser struct {
+	src bytes.Reader
+	pc  pconn
+}
+
+func (h *headParser) init() { h.pc.br = bufio.NewReaderSize(&h.src, readerSize) }
+
+func (h *headParser) parse(head []byte) (*response, *curlError) {
+	h.src.Reset(head)
+	h.pc.br.Reset(&h.src)
+	var hc headerCounter
+	return h.pc.readHead(&hc, false)
+}
+
+// newSocket makes a non-blocking TCP socket for ap with what net.Dialer gives one
+// (TCP_NODELAY; no keep-alive probes, libcurl's default).
+func newSocket(ap netip.AddrPort) (int, error) {
+	family := syscall.AF_INET6
+	if ap.Addr().Is4() || ap.Addr().Is4In6() {
+		family = syscall.AF_INET
+	}
+	fd, err := syscall.Socket(family, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, syscall.IPPROTO_TCP)
+	if err != nil {
+		return -1, os.NewSyscallError("socket", err)
+	}
+	if err := syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1); err != nil {
+		syscall.Close(fd)
+		return -1, os.NewSyscallError("setsockopt", err)
+	}
+	return fd, nil
+}
+
+func sockaddr(ap netip.AddrPort) syscall.Sockaddr {
+	if ip := ap.Addr(); ip.Is4() || ip.Is4In6() {
+		return &syscall.SockaddrInet4{Port: int(ap.Port()), Addr: ip.Unmap().As4()}
+	}
+	return &syscall.SockaddrInet6{Port: int(ap.Port()), Addr: ap.Addr().As16()}
+}

@@ -401,6 +401,12 @@ func stopResult(cause error) *BackgroundResult {
 	return errorResult(newCurlError(curlAbortedByCallback, cause.Error()))
 }
 
+// transferErrorResult is the result of a transfer that failed: Detail carries curl's
+// text in front of what happened, as the transfer's own message does.
+func transferErrorResult(ce *curlError) *BackgroundResult {
+	return errorResult(&curlError{code: ce.code, msg: ce.Error()})
+}
+
 // errorResult is Halon's {error} for a curl error.
 func errorResult(ce *curlError) *BackgroundResult {
 	return &BackgroundResult{CurlCode: ce.code, Error: CurlStrerror(ce.code), Detail: ce.msg}

@@ -84,6 +84,7 @@ type loop struct {
 	nblocked atomic.Int32 // len(blocked), for limitFreed
 	kick     chan struct{}
 	quit     chan struct{}
+	stats    struct{ completed, handedOver, gaveUp atomic.Int64 } // how jobs left the loop
 
 	mu       sync.Mutex
 	pending  []*job // submitted, not yet started by the leader
@@ -367,7 +368,7 @@ func (l *loop) round(wait time.Duration, who int32) {
 	}
 	if ms != 0 {
 		l.sleeping.Store(true)
-		if l.npending.Load() > 0 || who == leadHost && l.e.bg.done.waiting() {
+		if l.npending.Load() > 0 || l.busy.Load() == 0 || who == leadHost && l.e.bg.done.waiting() {
 			ms = 0
 		}
 	}
@@ -573,7 +574,7 @@ func (l *loop) connect(t *ltransfer, key idleKey) {
 	}
 	if err != nil {
 		l.detach(t)
-		l.end(t, errorResult(connectError(&net.OpError{Op: "dial", Net: "tcp", Addr: raddr, Err: err}, key.ap.String(), false)))
+		l.end(t, transferErrorResult(connectError(&net.OpError{Op: "dial", Net: "tcp", Addr: raddr, Err: err}, key.ap.String(), false)))
 		return
 	}
 	c := &lconn{fd: fd, key: key, t: t}
@@ -653,7 +654,7 @@ func (l *loop) connected(t *ltransfer) {
 		l.detach(t)
 		l.closeConn(c)
 		t.c = nil
-		l.end(t, errorResult(connectError(&net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(c.key.ap), Err: err}, c.key.ap.String(), false)))
+		l.end(t, transferErrorResult(connectError(&net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(c.key.ap), Err: err}, c.key.ap.String(), false)))
 		return
 	}
 	c.connected = time.Now()
@@ -691,7 +692,7 @@ func (l *loop) write(t *ltransfer) {
 		l.detach(t)
 		l.closeConn(c)
 		t.c = nil
-		l.end(t, errorResult(newCurlError(classify(err, phaseSend, false), "sending request: "+errText(err))))
+		l.end(t, transferErrorResult(newCurlError(classify(err, phaseSend, false), "sending request: "+errText(err))))
 		return
 	}
 	l.putBuf(t.out)
@@ -738,9 +739,9 @@ func (l *loop) read(t *ltransfer) {
 // parse looks at the response so far. It reports whether t has left the loop.
 func (l *loop) parse(t *ltransfer) bool {
 	if t.resp == nil {
-		end := headEnd(t.in, t.scanned)
+		end, resume := headEnd(t.in, t.scanned)
 		if end < 0 {
-			t.scanned = max(len(t.in)-3, 0)
+			t.scanned = resume
 			if len(t.in) > maxHeaderLine {
 				l.handOff(t, nil) // the shared code's limits decide
 				return true
@@ -790,6 +791,7 @@ func (l *loop) complete(t *ltransfer, end int) {
 	t.in = nil
 	l.detach(t)
 	t.c, c.t = nil, nil
+	l.stats.completed.Add(1)
 	if resp.reusable() && !extra {
 		l.keep(c)
 	} else {
@@ -886,10 +888,10 @@ func (l *loop) sweep(now time.Time) {
 		case t.j.finished.Load(): // its result is out already
 			res = &BackgroundResult{}
 		case !t.deadline.IsZero() && !now.Before(t.deadline):
-			res = errorResult(newCurlError(curlTimeout, "timeout reached"))
+			res = transferErrorResult(newCurlError(curlTimeout, "timeout reached"))
 		case t.phase == phaseConnecting && !now.Before(t.connectBy):
 			err := &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(t.c.key.ap), Err: os.ErrDeadlineExceeded}
-			res = errorResult(connectError(err, t.c.key.ap.String(), false))
+			res = transferErrorResult(connectError(err, t.c.key.ap.String(), false))
 		}
 		if res == nil {
 			i++
@@ -927,6 +929,7 @@ func (l *loop) nextDeadline() (next time.Time, ok bool) {
 // holds (nil: it waits for them) and whether its first connection must be a new one.
 func (l *loop) giveUp(j *job, release func(), fresh bool) {
 	l.busy.Add(-1)
+	l.stats.gaveUp.Add(1)
 	j.handoff = &handoff{release: release, fresh: fresh}
 	l.e.dispatch(j)
 }
@@ -956,6 +959,7 @@ func (l *loop) handOff(t *ltransfer, readErr error) {
 	l.putBuf(t.in)
 	t.in = nil
 	l.busy.Add(-1)
+	l.stats.handedOver.Add(1)
 	t.j.handoff = &handoff{release: t.release, sent: pc, timings: t.timings}
 	t.release = nil
 	l.e.dispatch(t.j)
@@ -976,24 +980,21 @@ type errReader struct{ err error }
 func (r errReader) Read([]byte) (int, error) { return 0, r.err }
 
 // headEnd returns the length of the response head at the start of b (up to and with
-// the empty line that ends it, CRLF or LF as readHead accepts), or -1. The search starts
-// at from, a point before which no end was found.
-func headEnd(b []byte, from int) int {
-	first := bytes.IndexByte(b, '\n') // the status line is never the end
-	if first < 0 {
-		return -1
-	}
-	for i := max(from, first+1); i < len(b); {
+// the empty line that ends it, CRLF or LF as readHead accepts), or -1 and where the
+// next search may resume: the start of the line not yet complete. from is such a
+// point of an earlier search (0 at first).
+func headEnd(b []byte, from int) (end, resume int) {
+	i := from
+	for {
 		j := bytes.IndexByte(b[i:], '\n')
 		if j < 0 {
-			return -1
+			return -1, i
 		}
-		if j == 0 || j == 1 && b[i] == '\r' {
-			return i + j + 1
+		if i > 0 && (j == 0 || j == 1 && b[i] == '\r') { // an empty line, not the status line
+			return i + j + 1, 0
 		}
 		i += j + 1
 	}
-	return -1
 }
 
 // headParser parses a complete head with readHead, the parser of every other request.

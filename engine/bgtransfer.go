@@ -72,11 +72,18 @@ func (e *Engine) perform(j *job) *BackgroundResult {
 	r.parsedURL = u
 	res := e.transfer(r, spec.URL)
 	if res.CurlCode != 0 {
+		// An I/O error that only reflects the stop is the stop's. The connection's
+		// deadline and the context's timer fire together: either one may be seen first.
+		var stop *curlError
 		if ctx.Err() != nil {
-			res = curlErrorResult(stopError(ctx)) // the I/O error only reflects the stop
+			stop = stopError(ctx)
+		} else if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+			stop = newCurlError(curlTimeout, "timeout reached")
 		}
-		out := errorResult(&curlError{code: res.CurlCode, msg: res.Message})
-		out.Detail = res.Message
+		out := errorResult(&curlError{code: res.CurlCode, msg: res.Message}) // curl's text is in front already
+		if stop != nil {
+			out = transferErrorResult(stop)
+		}
 		out.Timings = timings
 		return out
 	}

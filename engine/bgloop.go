@@ -273,13 +273,20 @@ func (l *loop) poll(timeout time.Duration) *BackgroundResult {
 		}
 		// Nothing to drive, or another thread drives: wait for a result, in slices
 		// while the loop has work so that this thread can take the lead.
-		wait := deadline
-		if l.busy.Load() > 0 && (left < 0 || left > hostWaitSlice) {
+		// Only a thread that waits in slices counts as waiting to lead: one that waits
+		// for goroutine results alone must not keep the driver from the loop's work.
+		wait, slice := deadline, l.busy.Load() > 0
+		if slice {
 			wait = time.Now().Add(hostWaitSlice)
+			if left > 0 && left < hostWaitSlice {
+				wait = deadline
+			}
+			l.waiting.Add(1)
 		}
-		l.waiting.Add(1)
 		err := waitFD(uintptr(done.readFD), pollIn, wait)
-		l.waiting.Add(-1)
+		if slice {
+			l.waiting.Add(-1)
+		}
 		if err != nil && err != os.ErrDeadlineExceeded {
 			return done.tryPop()
 		}

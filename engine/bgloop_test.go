@@ -276,3 +276,49 @@ func TestLoopRefusedAndDeadConnections(t *testing.T) {
 		}
 	}
 }
+
+// TestLoopDrivenWithoutHostPolling: requests progress when no thread polls (the driver
+// goroutine takes over), and when the only polling thread waits without limit while
+// another submits.
+func TestLoopDrivenWithoutHostPolling(t *testing.T) {
+	bgtWatchdog(t, 60*time.Second)
+	srv := newScriptServer(t)
+	url := "http://" + srv.ln.Addr().String() + "/ok"
+	e := bgtEngine(t, `pool = {"id":"p","max_total":2}`)
+	const n = 20
+	for range n {
+		bgtSubmit(t, e, "p", url, nil)
+	}
+	if !bgtWaitFor(5*time.Second, func() bool { return e.Pending() == 0 }) {
+		t.Fatalf("nobody polls: %d of %d requests still pending after 5 s", e.Pending(), n)
+	}
+	for id, r := range bgtPollN(t, e, n, time.Second) {
+		if r.CurlCode != 0 || string(r.Content) != "hello" {
+			t.Errorf("id %d: %s", id, comparable(r))
+		}
+	}
+
+	got := make(chan *BackgroundResult)
+	go func() {
+		for range n {
+			got <- e.Poll(-1) // started before anything is submitted: nothing to lead
+		}
+	}()
+	time.Sleep(20 * time.Millisecond)
+	for range n {
+		bgtSubmit(t, e, "p", url, nil)
+	}
+	for i := range n {
+		select {
+		case r := <-got:
+			if r.CurlCode != 0 {
+				t.Errorf("result %d: %s", i, comparable(r))
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("a thread in Poll(-1) and another submitting: %d of %d results in 5 s", i, n)
+		}
+	}
+	if l := e.bg.loop; l.stats.completed.Load() != 2*n {
+		t.Errorf("the loop completed %d of %d", l.stats.completed.Load(), 2*n)
+	}
+}

@@ -625,7 +625,9 @@ func (l *loop) closeConn(c *lconn) {
 		return
 	}
 	if c.fd < len(l.byFD) && l.byFD[c.fd] == c {
-		l.byFD[c.fd] = nil // closing takes it out of the epoll set: it has no duplicate
+		// Out of the set before the close: a forked child that still holds the socket
+		// would keep the registration alive, and its events would come for ever.
+		l.unregister(c)
 	}
 	syscall.Close(c.fd)
 	c.fd = -1

@@ -138,6 +138,17 @@ func (s *scriptServer) take() []string {
 	return out
 }
 
+// dedup drops requests repeated back to back.
+func dedup(seen []string) []string {
+	var out []string
+	for i, r := range seen {
+		if i == 0 || r != seen[i-1] {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // comparable is a result without what differs between two runs of the same request.
 func comparable(r *BackgroundResult) string {
 	return fmt.Sprintf("status=%d curl=%d error=%q detail=%q version=%q url=%q header=%q content=%q (nil %v)",
@@ -205,7 +216,10 @@ func TestLoopMatchesGoroutinePath(t *testing.T) {
 			if a, b := comparable(lr), comparable(gr); a != b {
 				t.Errorf("%s:\n loop:      %.600s\n goroutine: %.600s", name, a, b)
 			}
-			if fmt.Sprint(lseen) != fmt.Sprint(gseen) {
+			// A request sent again because its kept connection had died is curl's retry;
+			// which connections are kept differs between the paths (a handed-over
+			// connection is kept by the goroutine path's pool), so retries are not compared.
+			if fmt.Sprint(dedup(lseen)) != fmt.Sprint(dedup(gseen)) {
 				t.Errorf("%s: the server saw\n loop:      %.600q\n goroutine: %.600q", name, lseen, gseen)
 			}
 		}

@@ -257,8 +257,15 @@ func TestSettingsLibrary(t *testing.T) {
 	}
 	settingsErr(t, "gomaxprocs = -1", nil, "line 1: gomaxprocs:", "negative")
 	settingsErr(t, "gomaxprocs = two", nil, "line 1: gomaxprocs:", "not an integer")
-	for _, v := range []string{"2", "yes", "", "01"} {
-		settingsErr(t, "proxy_from_environment = "+v, nil, "must be 0 or 1")
+	for _, name := range []string{"proxy_from_environment", "background_loop"} {
+		for _, v := range []string{"2", "yes", "", "01"} {
+			settingsErr(t, name+" = "+v, nil, "must be 0 or 1")
+		}
+	}
+	for text, off := range map[string]bool{"": false, "background_loop = 1": false, "background_loop = 0": true} {
+		if c := settingsOK(t, text, nil); c.NoBackgroundLoop != off {
+			t.Errorf("%q: NoBackgroundLoop = %v", text, c.NoBackgroundLoop)
+		}
 	}
 }
 

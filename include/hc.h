@@ -131,7 +131,9 @@ const hc_version_info_t *hc_version_info(void);
  * Go's fatal error report), gomaxprocs (default 2), memory_limit (bytes, default none),
  * max_body_size (the most bytes kept of one response body, default 64 MiB; beyond it the
  * transfer fails with curl code 23; 0 = no limit), proxy_from_environment (0/1, default
- * 0), pool (a JSON object, repeatable; reserved for background pools). settings may be
+ * 0), background_loop (0/1, default 1: plain-HTTP background requests run on an event
+ * loop driven by hc_background_poll's caller; 0: a goroutine each), pool (a JSON object,
+ * repeatable; reserved for background pools). settings may be
  * NULL or "" for all defaults.
  *
  * On failure a message naming the line or config_file key and the reason is written to

@@ -12,7 +12,8 @@
  *     curl_post_shim.c);
  *     HC_BENCH_CAINFO=FILE: the CA certificate for https URLs (hc's "cacert" setting);
  *     HC_BENCH_QUEUE=N: the pool's queue (default CONC: a result's queue slot is free once
- *     it can be polled; builds before that fix need more, to be measured at all).
+ *     it can be polled; builds before that fix need more, to be measured at all);
+ *     HC_BENCH_SETTINGS=TEXT: more settings lines, for A/B runs ("background_loop = 0").
  * Every request must answer 200, and the body bytes are counted, so a run that is fast
  * because it failed shows fails > 0 and exits 1. */
 #include <stdio.h>
@@ -63,6 +64,7 @@ int main(int argc, char **argv)
     long queue = getenv("HC_BENCH_QUEUE") ? atol(getenv("HC_BENCH_QUEUE")) : conc;
     const char *post = getenv("BENCH_POST");
     const char *cainfo = getenv("HC_BENCH_CAINFO");
+    const char *extra = getenv("HC_BENCH_SETTINGS"); /* for A/B runs, e.g. "background_loop = 0" */
     size_t post_len = post ? strlen(post) : 0;
     int sync = !strcmp(mode, "sync"), fresh = !strcmp(mode, "fresh"), multi = !strcmp(mode, "multi");
     if (!sync && !fresh && !multi)
@@ -78,9 +80,9 @@ int main(int argc, char **argv)
                        "keep_connections = %d\n"
                        "%s%s%s"
                        "httpcon = b=>%s\n"
-                       "pool = {\"id\": \"b\", \"max_total\": %ld, \"queue\": %ld}\n",
+                       "pool = {\"id\": \"b\", \"max_total\": %ld, \"queue\": %ld}\n%s\n",
                        fresh ? 0 : 1, cainfo ? "cacert = " : "", cainfo ? cainfo : "", cainfo ? "\n" : "",
-                       base, conc, queue);
+                       base, conc, queue, extra ? extra : "");
     if (len < 0 || (size_t)len >= sizeof settings || hc_init(settings, err, sizeof err) != HC_OK) {
         fprintf(stderr, "hc_init: %s\n", err);
         return 2;

@@ -114,10 +114,10 @@ type job struct {
 
 // handoff is what the loop has done for a job it hands to the goroutine path.
 type handoff struct {
-	release func()   // the pool limits it took; nil: not taken
-	sent    *pconn   // the connection the request was written on; nil: nothing sent
-	fresh   bool     // the first connection must be a new one (a kept one died)
-	timings Timings  // as far as they went
+	release func()  // the pool limits it took; nil: not taken
+	sent    *pconn  // the connection the request was written on; nil: nothing sent
+	fresh   bool    // the first connection must be a new one (a kept one died)
+	timings Timings // as far as they went
 }
 
 // stopHook interrupts a job's transfer when the job is cancelled or shut down. It does

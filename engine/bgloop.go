@@ -323,8 +323,8 @@ func (l *loop) drive() {
 	}
 }
 
-// close ends the driver goroutine and closes the loop's idle connections and
-// descriptors. Only after the background has no job left.
+// close ends the driver goroutine and closes the loop's idle connections (release
+// closes its descriptors). Only after the background has no job left.
 func (l *loop) close() {
 	l.mu.Lock()
 	if l.stopped {

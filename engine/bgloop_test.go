@@ -51,6 +51,11 @@ var loopScripts = map[string]func(c net.Conn){
 	"/stall":       func(net.Conn) { time.Sleep(2 * time.Second) },
 	"/status-junk": write("HTTP/1.1 2x0 OK\r\nContent-Length: 0\r\n\r\n"),
 	"/http2-line":  writeClose("HTTP/2 200\r\nContent-Length: 0\r\n\r\n"),
+	// Kept for 20 ms after the answer, then closed by the server.
+	"/idle-close": func(c net.Conn) {
+		_, _ = c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+		_ = c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+	},
 }
 
 func write(s string) func(net.Conn) {
@@ -255,33 +260,8 @@ func TestLoopRefusedAndDeadConnections(t *testing.T) {
 	// A server that closes every connection 20 ms after its answer: the second request
 	// finds its kept connection dead (seen by the loop while idle, or met by the write
 	// or the read) and must still succeed.
-	ka, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ka.Close()
-	go func() {
-		for {
-			c, err := ka.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for {
-					if _, err := br.ReadString('\n'); err != nil {
-						return
-					}
-					for line, _ := br.ReadString('\n'); line != "\r\n" && line != ""; line, _ = br.ReadString('\n') {
-					}
-					_, _ = c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
-					_ = c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
-				}
-			}()
-		}
-	}()
-	url := "http://" + ka.Addr().String() + "/"
+	srv := newScriptServer(t)
+	url := "http://" + srv.ln.Addr().String() + "/idle-close"
 	for i, wait := range []time.Duration{0, 50 * time.Millisecond, 0, 30 * time.Millisecond, 21 * time.Millisecond, 19 * time.Millisecond} {
 		time.Sleep(wait)
 		bgtSubmit(t, loopEngine, "p", url, nil)

@@ -153,8 +153,8 @@ type Config struct {
 	// NoBackgroundLoop (background_loop = 0) runs every background request on a
 	// goroutine; by default plain-HTTP ones run on the event loop (bgloop.go).
 	NoBackgroundLoop bool
-	Pools        []PoolConfig
-	Warnings     []string // non-fatal findings (Kamailio logs these at WARN/ERR and goes on)
+	Pools            []PoolConfig
+	Warnings         []string // non-fatal findings (Kamailio logs these at WARN/ERR and goes on)
 }
 
 // Lookup returns the connection with exactly this name (case-sensitive), or nil.

@@ -458,12 +458,7 @@ func (l *loop) safely(t *ltransfer, j *job, f func()) {
 			l.e.finishJob(j, res)
 			return
 		}
-		l.detach(t)
-		if t.c != nil {
-			l.closeConn(t.c)
-			t.c = nil
-		}
-		l.end(t, res)
+		l.fail(t, res)
 	}()
 	f()
 }
@@ -568,7 +563,6 @@ func (l *loop) detach(t *ltransfer) {
 
 // connect starts a non-blocking connect(2) of a new connection for t.
 func (l *loop) connect(t *ltransfer, key idleKey) {
-	raddr := net.TCPAddrFromAddrPort(key.ap)
 	fd, err := newSocket(key.ap)
 	if err == nil {
 		err = syscall.Connect(fd, sockaddr(key.ap))
@@ -580,8 +574,7 @@ func (l *loop) connect(t *ltransfer, key idleKey) {
 		}
 	}
 	if err != nil {
-		l.detach(t)
-		l.end(t, transferErrorResult(connectError(&net.OpError{Op: "dial", Net: "tcp", Addr: raddr, Err: err}, key.ap.String(), false)))
+		l.fail(t, connectFailed(key.ap, err))
 		return
 	}
 	c := &lconn{fd: fd, key: key, t: t}
@@ -660,10 +653,7 @@ func (l *loop) connected(t *ltransfer) {
 		err = os.NewSyscallError("connect", syscall.Errno(n))
 	}
 	if err != nil {
-		l.detach(t)
-		l.closeConn(c)
-		t.c = nil
-		l.end(t, transferErrorResult(connectError(&net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(c.key.ap), Err: err}, c.key.ap.String(), false)))
+		l.fail(t, connectFailed(c.key.ap, err))
 		return
 	}
 	c.connected = time.Now()
@@ -691,17 +681,12 @@ func (l *loop) write(t *ltransfer) {
 		// A kept connection that died while idle: the goroutine path retries on a new
 		// one, as curl does. On a new connection it is the send error it would meet.
 		if c.reused && t.sent == 0 {
-			l.detach(t)
-			l.closeConn(c)
-			t.c = nil
+			l.fail(t, nil)
 			l.giveUp(t.j, t.release, true)
 			return
 		}
 		err := &net.OpError{Op: "write", Net: "tcp", Addr: net.TCPAddrFromAddrPort(c.key.ap), Err: os.NewSyscallError("write", e)}
-		l.detach(t)
-		l.closeConn(c)
-		t.c = nil
-		l.end(t, transferErrorResult(newCurlError(classify(err, phaseSend, false), "sending request: "+errText(err))))
+		l.fail(t, transferErrorResult(newCurlError(classify(err, phaseSend, false), "sending request: "+errText(err))))
 		return
 	}
 	l.putBuf(t.out)
@@ -809,6 +794,25 @@ func (l *loop) complete(t *ltransfer, end int) {
 	l.end(t, res)
 }
 
+// fail takes t out of the loop and closes its connection; with res, it ends t.
+func (l *loop) fail(t *ltransfer, res *BackgroundResult) {
+	l.detach(t)
+	if t.c != nil {
+		l.closeConn(t.c)
+		t.c = nil
+	}
+	if res != nil {
+		l.end(t, res)
+	}
+}
+
+// connectFailed is the result of a connect to ap that failed with err, worded as the
+// goroutine path's dial words it.
+func connectFailed(ap netip.AddrPort, err error) *BackgroundResult {
+	oe := &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(ap), Err: err}
+	return transferErrorResult(connectError(oe, ap.String(), false))
+}
+
 // end delivers t's result and gives back what it held.
 func (l *loop) end(t *ltransfer, res *BackgroundResult) {
 	if t.ended {
@@ -899,17 +903,13 @@ func (l *loop) sweep(now time.Time) {
 		case !t.deadline.IsZero() && !now.Before(t.deadline):
 			res = transferErrorResult(newCurlError(curlTimeout, "timeout reached"))
 		case t.phase == phaseConnecting && !now.Before(t.connectBy):
-			err := &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(t.c.key.ap), Err: os.ErrDeadlineExceeded}
-			res = transferErrorResult(connectError(err, t.c.key.ap.String(), false))
+			res = connectFailed(t.c.key.ap, os.ErrDeadlineExceeded)
 		}
 		if res == nil {
 			i++
 			continue
 		}
-		l.detach(t) // the last one moves to i
-		l.closeConn(t.c)
-		t.c = nil
-		l.end(t, res)
+		l.fail(t, res) // the last one moves to i
 	}
 }
 
@@ -1019,29 +1019,4 @@ func (h *headParser) parse(head []byte) (*response, *curlError) {
 	h.pc.br.Reset(&h.src)
 	var hc headerCounter
 	return h.pc.readHead(&hc, false)
-}
-
-// newSocket makes a non-blocking TCP socket for ap with what net.Dialer gives one
-// (TCP_NODELAY; no keep-alive probes, libcurl's default).
-func newSocket(ap netip.AddrPort) (int, error) {
-	family := syscall.AF_INET6
-	if ap.Addr().Is4() || ap.Addr().Is4In6() {
-		family = syscall.AF_INET
-	}
-	fd, err := syscall.Socket(family, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, syscall.IPPROTO_TCP)
-	if err != nil {
-		return -1, os.NewSyscallError("socket", err)
-	}
-	if err := syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1); err != nil {
-		syscall.Close(fd)
-		return -1, os.NewSyscallError("setsockopt", err)
-	}
-	return fd, nil
-}
-
-func sockaddr(ap netip.AddrPort) syscall.Sockaddr {
-	if ip := ap.Addr(); ip.Is4() || ip.Is4In6() {
-		return &syscall.SockaddrInet4{Port: int(ap.Port()), Addr: ip.Unmap().As4()}
-	}
-	return &syscall.SockaddrInet6{Port: int(ap.Port()), Addr: ap.Addr().As16()}
 }

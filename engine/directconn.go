@@ -100,6 +100,31 @@ func dialDetached(ap netip.AddrPort, by time.Time) (*fdConn, error) {
 	return &fdConn{rc: d, direct: true, detached: d, raddr: raddr}, nil
 }
 
+// newSocket makes a non-blocking TCP socket for ap with what net.Dialer gives one
+// (TCP_NODELAY; no keep-alive probes, libcurl's default).
+func newSocket(ap netip.AddrPort) (int, error) {
+	family := syscall.AF_INET6
+	if ap.Addr().Is4() || ap.Addr().Is4In6() {
+		family = syscall.AF_INET
+	}
+	fd, err := syscall.Socket(family, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, syscall.IPPROTO_TCP)
+	if err != nil {
+		return -1, os.NewSyscallError("socket", err)
+	}
+	if err := syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1); err != nil {
+		syscall.Close(fd)
+		return -1, os.NewSyscallError("setsockopt", err)
+	}
+	return fd, nil
+}
+
+func sockaddr(ap netip.AddrPort) syscall.Sockaddr {
+	if ip := ap.Addr(); ip.Is4() || ip.Is4In6() {
+		return &syscall.SockaddrInet4{Port: int(ap.Port()), Addr: ip.Unmap().As4()}
+	}
+	return &syscall.SockaddrInet6{Port: int(ap.Port()), Addr: ap.Addr().As16()}
+}
+
 // Close closes the connection.
 func (c *fdConn) Close() error {
 	if c.detached != nil {

@@ -41,7 +41,8 @@ type fdConn struct {
 	// the TCPConn's own.
 	readBy, writeBy time.Time
 
-	await awaitState // writeAwait's, poller mode
+	rd, wr ioOp       // Read's and Write's, direct mode
+	await  awaitState // writeAwait's, poller mode
 }
 
 func newFDConn(c *net.TCPConn, direct bool) *fdConn {
@@ -259,33 +260,46 @@ func (c *fdConn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	var n int
-	var err error
-	if rerr := c.rc.Read(func(fd uintptr) bool {
-		for {
-			n, err = syscall.Read(int(fd), p)
-			switch err {
-			case syscall.EINTR:
-				continue
-			case syscall.EAGAIN:
-				if err = waitFD(fd, pollIn, c.readBy); err != nil {
-					n = 0
-					return true
-				}
-				continue
-			}
-			return true
-		}
-	}); rerr != nil {
-		return 0, rerr
+	op := &c.rd
+	if op.fn == nil {
+		op.fn = c.readStep
 	}
+	op.p, op.n, op.err = p, 0, nil
+	rerr := c.rc.Read(op.fn)
+	n, err := op.n, op.err
+	op.p, op.err = nil, nil
 	switch {
+	case rerr != nil:
+		return 0, rerr
 	case err != nil:
 		return 0, c.opError("read", err)
 	case n == 0:
 		return 0, io.EOF
 	}
 	return n, nil
+}
+
+// readStep is Read's RawConn callback: it reads once, waiting in ppoll while nothing has
+// arrived.
+func (c *fdConn) readStep(fd uintptr) bool {
+	op := &c.rd
+	for {
+		n, e := recvNow(fd, op.p)
+		switch e {
+		case 0:
+			op.n = n
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			if op.err = waitFD(fd, pollIn, c.readBy); op.err != nil {
+				return true
+			}
+			continue
+		default:
+			op.err = e
+		}
+		return true
+	}
 }
 
 func (c *fdConn) Write(p []byte) (int, error) {
@@ -297,35 +311,85 @@ func (c *fdConn) Write(p []byte) (int, error) {
 		// is in the past: a stopped request must not go out).
 		return 0, c.opError("write", os.ErrDeadlineExceeded)
 	}
-	var done int
-	var err error
-	if werr := c.rc.Write(func(fd uintptr) bool {
-		for done < len(p) {
-			// send(2) with MSG_NOSIGNAL: a peer that has gone must be an EPIPE error,
-			// never a SIGPIPE in the host.
-			n, _, e := syscall.Syscall6(syscall.SYS_SENDTO, fd, uintptr(unsafe.Pointer(&p[done])),
-				uintptr(len(p)-done), syscall.MSG_NOSIGNAL, 0, 0)
-			switch {
-			case e == syscall.EINTR:
-			case e == syscall.EAGAIN:
-				if err = waitFD(fd, pollOut, c.writeBy); err != nil {
-					return true
-				}
-			case e != 0:
-				err = e
-				return true
-			default:
-				done += int(n)
-			}
-		}
-		return true
-	}); werr != nil {
-		return done, werr
+	op := &c.wr
+	if op.fn == nil {
+		op.fn = c.writeStep
 	}
-	if err != nil {
+	op.p, op.n, op.err = p, 0, nil
+	werr := c.rc.Write(op.fn)
+	done, err := op.n, op.err
+	op.p, op.err = nil, nil
+	switch {
+	case werr != nil:
+		return done, werr
+	case err != nil:
 		return done, c.opError("write", err)
 	}
 	return done, nil
+}
+
+// writeStep is Write's RawConn callback: it sends all of the buffer, waiting in ppoll
+// while the socket's send buffer is full.
+func (c *fdConn) writeStep(fd uintptr) bool {
+	op := &c.wr
+	for op.n < len(op.p) {
+		n, e := sendNow(fd, op.p[op.n:])
+		switch e {
+		case 0:
+			op.n += n
+		case syscall.EINTR:
+		case syscall.EAGAIN:
+			if op.err = waitFD(fd, pollOut, c.writeBy); op.err != nil {
+				return true
+			}
+		default:
+			op.err = e
+			return true
+		}
+	}
+	return true
+}
+
+// ioOp is the state of a direct read or write, kept in the connection (one read and one
+// write at a time) with its RawConn callback, made once per connection: a closure per call
+// would be an allocation per read and per write.
+type ioOp struct {
+	fn  func(fd uintptr) bool
+	p   []byte
+	n   int
+	err error
+}
+
+// sendNow is send(2) that never blocks (MSG_DONTWAIT, whatever the socket's mode), so it
+// is made as a raw system call: the runtime is not told of a call that cannot wait, which
+// saves entersyscall/exitsyscall and the sysmon wake-up that a system call may cost. It
+// has MSG_NOSIGNAL: a peer that has gone must be an EPIPE error, never a SIGPIPE in the
+// host. recvNow (rawrecv*.go) is its counterpart.
+func sendNow(fd uintptr, p []byte) (int, syscall.Errno) {
+	n, _, e := syscall.RawSyscall6(syscall.SYS_SENDTO, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)),
+		syscall.MSG_DONTWAIT|syscall.MSG_NOSIGNAL, 0, 0)
+	return int(n), e
+}
+
+// readableNow reports whether the socket has something to read, an EOF or an error
+// pending, without waiting: curl's dead-connection check. A closed connection counts as
+// readable (not usable either).
+func (c *fdConn) readableNow() bool {
+	if d := c.detached; d != nil {
+		return d.closed.Load() || pollNow(uintptr(d.fd))
+	}
+	readable := true
+	_ = c.rc.Control(func(fd uintptr) { readable = pollNow(fd) })
+	return readable
+}
+
+// pollNow is poll(2) for input with a zero timeout, a raw system call since it cannot wait.
+func pollNow(fd uintptr) bool {
+	pfd := pollFD{fd: int32(fd), events: pollIn}
+	var zero syscall.Timespec
+	n, _, e := syscall.RawSyscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&pfd)), 1,
+		uintptr(unsafe.Pointer(&zero)), 0, 0, 0)
+	return e != 0 || n > 0
 }
 
 // writeAwait writes p on a poller-mode connection and parks the goroutine until the
@@ -382,11 +446,10 @@ func (a *awaitState) step(fd uintptr) bool {
 		return true
 	}
 	for a.done < len(a.p) {
-		n, _, e := syscall.Syscall6(syscall.SYS_SENDTO, fd, uintptr(unsafe.Pointer(&a.p[a.done])),
-			uintptr(len(a.p)-a.done), syscall.MSG_NOSIGNAL, 0, 0)
+		n, e := sendNow(fd, a.p[a.done:])
 		switch e {
 		case 0:
-			a.done += int(n)
+			a.done += n
 		case syscall.EINTR:
 		default:
 			a.err = e

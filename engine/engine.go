@@ -33,6 +33,8 @@ type connState struct {
 	tr   *transport
 	pool *connPool // kept connections; nil unless keep_connections
 
+	last atomic.Pointer[connTarget] // the URL of the latest request, parsed
+
 	mu          sync.Mutex
 	redirectURL string // effective URL of the last transfer that ended with curl OK
 	contentType string // Content-Type of that transfer's final response
@@ -194,6 +196,31 @@ func (e *Engine) ContentType(con string) (ct string, ok bool) {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	return cs.contentType, true
+}
+
+// connTarget is a request URL of a named connection, built and parsed. A module calls the
+// same few URLs over and over, and building and parsing one costs the same allocations
+// each time; a parsed URL is never modified, so requests on many threads share it.
+type connTarget struct {
+	appended string // what the request appended to the connection's base
+	raw      string // buildConnURL's
+	u        *reqURL
+}
+
+// target returns the URL of a request that appends appended to the connection's base:
+// raw as built, and parsed, or a nil u when the URL does not parse (the transfer reports
+// why). The latest one is kept.
+func (cs *connState) target(appended string) (raw string, u *reqURL) {
+	if t := cs.last.Load(); t != nil && t.appended == appended {
+		return t.raw, t.u
+	}
+	raw = buildConnURL(cs.conn, appended)
+	u, cerr := parseCurlURL(raw, parseOptions{})
+	if cerr != nil {
+		return raw, nil
+	}
+	cs.last.Store(&connTarget{appended: appended, raw: raw, u: u})
+	return raw, u
 }
 
 // beginRequest clears the per-connection state, as curL_request_url does at its start.

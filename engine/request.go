@@ -102,8 +102,10 @@ func (e *Engine) connect(con, url string, contentType OptString, data []byte, de
 		}
 		r.headers = []string{contentTypeHeader(ct)}
 	}
+	raw, u := cs.target(url)
+	r.parsedURL = u
 	cs.beginRequest()
-	res := e.transfer(r, buildConnURL(c, url))
+	res := e.transfer(r, raw)
 	e.cnt.countResult(res.Status, res.CurlCode)
 	cs.endRequest(res)
 

@@ -17,6 +17,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -167,6 +168,14 @@ type digestServer struct {
 	seen      []string // Authorization headers received
 }
 
+// requests returns the Authorization headers received. The lock is the only ordering the
+// race detector sees: the handler's response reaching the client over TCP is none.
+func (d *digestServer) requests() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.Clone(d.seen)
+}
+
 func md5hex(s string) string { h := md5.Sum([]byte(s)); return hex.EncodeToString(h[:]) }
 
 func (d *digestServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -263,14 +272,15 @@ func TestDigest(t *testing.T) {
 			if res.Ret != 200 || string(res.Body) != "secret" {
 				t.Fatalf("ret %d body %q", res.Ret, res.Body)
 			}
-			if len(d.seen) != tc.wantReqs || d.seen[0] != "" {
-				t.Fatalf("requests: %q", d.seen)
+			seen := d.requests()
+			if len(seen) != tc.wantReqs || seen[0] != "" {
+				t.Fatalf("requests: %q", seen)
 			}
-			if !strings.Contains(d.seen[1], `uri="/api/auth?x=1"`) {
-				t.Errorf("uri: %q", d.seen[1])
+			if !strings.Contains(seen[1], `uri="/api/auth?x=1"`) {
+				t.Errorf("uri: %q", seen[1])
 			}
 			if tc.check != nil {
-				tc.check(t, d.seen[len(d.seen)-1])
+				tc.check(t, seen[len(seen)-1])
 			}
 		})
 	}

@@ -64,10 +64,10 @@ func (id identity) key() string {
 
 // transport makes connections for one identity.
 type transport struct {
-	// keyPrefix is a digest of the identity. It starts the key of every connection the
-	// transport makes, so that a pool shared by several identities (a background pool)
-	// never hands a connection made with one client certificate, proxy or verification
-	// setting to a request with another.
+	// keyPrefix is a digest of the identity. It is part of the key of every connection
+	// the transport makes, so that a pool shared by several identities (a background
+	// pool) never hands a connection made with one client certificate, proxy or
+	// verification setting to a request with another.
 	keyPrefix string
 
 	tls       *tlsSettings
@@ -281,8 +281,8 @@ type pconn struct {
 	conn     net.Conn
 	br       *bufio.Reader
 	h2       *http.ClientConn
-	key      string // origin (and proxy) it talks to
-	viaProxy bool   // plain-http request through a proxy: absolute-form targets
+	key      poolKey // identity, origin (and proxy) it talks to
+	viaProxy bool    // plain-http request through a proxy: absolute-form targets
 	proxy    *proxySpec
 	reused   bool    // taken from a pool: a failure before any response byte is retried
 	fd       *fdConn // the TCP connection under conn (and TLS); nil if not TCP
@@ -302,7 +302,7 @@ const readerSize = 4 << 10
 // bufio readers are pooled: a connection needs one only while it lives.
 var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, readerSize) }}
 
-func newPconn(c net.Conn, key string) *pconn {
+func newPconn(c net.Conn, key poolKey) *pconn {
 	br := readerPool.Get().(*bufio.Reader)
 	br.Reset(c)
 	return &pconn{conn: c, br: br, key: key}
@@ -339,6 +339,12 @@ func (pc *pconn) alive() bool {
 		// any response byte and the request is retried on a new one (roundTrip).
 		return true
 	}
+	if pc.conn == net.Conn(pc.fd) {
+		// Plain TCP: poll, as curl does; any byte or an EOF makes it unusable.
+		return !pc.fd.readableNow()
+	}
+	// TLS: a readable socket may hold a record to consume (a TLS 1.3 session ticket), so
+	// the probe reads through the TLS layer until it would wait.
 	_ = pc.conn.SetReadDeadline(time.Now().Add(-time.Second))
 	_, err := pc.br.Peek(1)
 	_ = pc.conn.SetReadDeadline(time.Time{})
@@ -360,9 +366,17 @@ func (t *transport) proxyFor(u *reqURL) (*proxySpec, *curlError) {
 	return parseProxy(s, 0)
 }
 
+// poolKey says which requests a kept connection can carry: those of one transport
+// identity to one origin, through one proxy. Two strings rather than their concatenation:
+// finding a connection for a request then compares strings it already has, and builds none.
+type poolKey struct {
+	identity string // transport.keyPrefix
+	route    string // connKey
+}
+
 // connKey is the key of the connections of this transport that can carry requests for u.
-func (t *transport) connKey(u *reqURL, p *proxySpec) string {
-	return t.keyPrefix + connKey(u, p)
+func (t *transport) connKey(u *reqURL, p *proxySpec) poolKey {
+	return poolKey{t.keyPrefix, connKey(u, p)}
 }
 
 // connKey identifies the connections that can carry requests for u.
@@ -562,7 +576,7 @@ type connPool struct {
 
 const maxIdlePerConnection = 64
 
-func (p *connPool) get(key string) *pconn {
+func (p *connPool) get(key poolKey) *pconn {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for i := len(p.idle) - 1; i >= 0; i-- {

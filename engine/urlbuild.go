@@ -47,7 +47,11 @@ type reqURL struct {
 	user, pass       string // percent-decoded
 	hasUser, hasPass bool
 
-	origin string // originKey, made once by parseCurlURL (a request needs it twice or more)
+	// Made once by parseCurlURL, since a request needs each at least once and the same
+	// parsed URL may serve many requests (connTarget).
+	origin    string // originKey
+	hostPortS string // hostPort
+	str       string // String
 }
 
 func defaultPort(scheme string) int {
@@ -59,12 +63,7 @@ func defaultPort(scheme string) int {
 
 // hostPort is the "host[:port]" for the Host header and CONNECT: the port is omitted when
 // it is the scheme's default (curl's rule, whether or not the URL spelled it).
-func (u *reqURL) hostPort() string {
-	if u.port == defaultPort(u.scheme) {
-		return u.host
-	}
-	return u.host + ":" + strconv.Itoa(u.port)
-}
+func (u *reqURL) hostPort() string { return u.hostPortS }
 
 // dialAddr is the address to connect to.
 func (u *reqURL) dialAddr() string {
@@ -86,9 +85,7 @@ func (u *reqURL) originKey() string {
 
 // String is curl's normalised URL (CURLINFO_EFFECTIVE_URL): lowercase scheme, userinfo as
 // given, the port only if one was written, the path after dot removal, query and fragment.
-func (u *reqURL) String() string {
-	return u.format(true)
-}
+func (u *reqURL) String() string { return u.str }
 
 // redacted is String without the password, for log/error messages.
 func (u *reqURL) redacted() string {
@@ -97,6 +94,8 @@ func (u *reqURL) redacted() string {
 
 func (u *reqURL) format(withPass bool) string {
 	var b strings.Builder
+	b.Grow(len(u.scheme) + len("://") + len(u.user) + len(u.pass) + len(":@") + len(u.host) + len(":65535") +
+		len(u.path) + 1 + len(u.query) + 1 + len(u.fragment)) // enough, unless userinfo is encoded
 	b.WriteString(u.scheme)
 	b.WriteString("://")
 	if u.hasUser {
@@ -113,8 +112,9 @@ func (u *reqURL) format(withPass bool) string {
 	}
 	b.WriteString(u.host)
 	if u.explPort {
+		var port [8]byte
 		b.WriteByte(':')
-		b.WriteString(strconv.Itoa(u.port))
+		b.Write(strconv.AppendInt(port[:0], int64(u.port), 10))
 	}
 	b.WriteString(u.path)
 	if u.hasQuery {
@@ -278,6 +278,11 @@ func parseCurlURL(s string, opt parseOptions) (*reqURL, *curlError) {
 	}
 	u.path = encodeNonASCII(removeDotSegments(path))
 	u.origin = u.scheme + "://" + strings.ToLower(u.hostname) + ":" + strconv.Itoa(u.port)
+	u.hostPortS = u.host
+	if u.port != defaultPort(u.scheme) {
+		u.hostPortS = u.host + ":" + strconv.Itoa(u.port)
+	}
+	u.str = u.format(true)
 	return u, nil
 }
 

@@ -250,6 +250,10 @@ func (pc *pconn) readHead(hc *headerCounter, interim bool) (*response, *curlErro
 			if len(line) <= 2 && (len(line) == 1 || line[0] == '\r') {
 				break // end of head
 			}
+			if resp.header == nil {
+				// Usually the whole head has arrived with its first line: one allocation.
+				resp.header = make([]byte, 0, max(pc.br.Buffered(), 64))
+			}
 			resp.header = append(resp.header, bytes.TrimRight(line, "\r\n")...)
 			resp.header = append(resp.header, '\r', '\n')
 			resp.parseField(line)
@@ -284,42 +288,43 @@ func (r *response) parseStatus(line []byte) *curlError {
 }
 
 // parseField records the fields hc acts on. Values are trimmed like curl's
-// Curl_copy_header_value.
+// Curl_copy_header_value; only the values kept become strings.
 func (r *response) parseField(line []byte) {
 	colon := bytes.IndexByte(line, ':')
 	if colon <= 0 {
 		return
 	}
 	name := line[:colon]
-	val := strings.TrimSpace(string(line[colon+1:]))
+	val := bytes.TrimSpace(line[colon+1:])
 	switch {
 	case fieldNameIs(name, "Content-Type"):
-		r.contentType, r.hasCT = val, true
+		r.contentType, r.hasCT = string(val), true
 	case fieldNameIs(name, "Content-Length"):
-		if n, err := strconv.ParseInt(val, 10, 64); err == nil && n >= 0 {
+		// string(val) does not escape ParseInt (its errors copy it): no allocation.
+		if n, err := strconv.ParseInt(string(val), 10, 64); err == nil && n >= 0 {
 			r.contentLength = n
 		}
 	case fieldNameIs(name, "Transfer-Encoding"):
-		for _, te := range strings.Split(val, ",") {
-			if strings.EqualFold(strings.TrimSpace(te), "chunked") {
+		for te := range bytes.SplitSeq(val, []byte(",")) {
+			if bytes.EqualFold(bytes.TrimSpace(te), []byte("chunked")) {
 				r.chunked = true
 			}
 		}
 	case fieldNameIs(name, "Connection"), fieldNameIs(name, "Proxy-Connection"):
-		for _, tok := range strings.Split(val, ",") {
-			tok = strings.TrimSpace(tok)
-			if strings.EqualFold(tok, "close") {
+		for tok := range bytes.SplitSeq(val, []byte(",")) {
+			tok = bytes.TrimSpace(tok)
+			if bytes.EqualFold(tok, []byte("close")) {
 				r.connClose = true
-			} else if strings.EqualFold(tok, "keep-alive") {
+			} else if bytes.EqualFold(tok, []byte("keep-alive")) {
 				r.keepAlive = true
 			}
 		}
 	case fieldNameIs(name, "Location"):
 		if r.location == "" {
-			r.location = val
+			r.location = string(val)
 		}
 	case fieldNameIs(name, "WWW-Authenticate"):
-		r.wwwAuth = append(r.wwwAuth, val)
+		r.wwwAuth = append(r.wwwAuth, string(val))
 	}
 }
 

@@ -4,9 +4,10 @@
  * Every public function is a C function here, not a Go export, because a forked child of
  * a process in which the Go runtime has started must never enter Go: even a trivial
  * export can hang there forever (see shared/spec/go_cshared.md section 1). Each entry
- * point first checks a flag set by a pthread_atfork child handler and compares getpid()
- * with the pid cached at load time (which also catches a raw clone()), and only then
- * calls the Go export hcgo_* that does the work. Functions that never need Go (strerror,
+ * point first checks a flag set by a pthread_atfork child handler and a byte that the
+ * kernel wipes in every child (MADV_WIPEONFORK, which also catches a raw clone() that runs
+ * no atfork handler; getpid() against the pid cached at load time where the kernel lacks
+ * it), and only then calls the Go export hcgo_* that does the work. Functions that never need Go (strerror,
  * free, version) are answered here directly, so they also work in a child.
  */
 #ifndef _GNU_SOURCE
@@ -18,14 +19,24 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "hc.h"
 #include "capi.h"
 #include "_cgo_export.h"
 
+#ifndef MADV_WIPEONFORK
+#define MADV_WIPEONFORK 18 /* Linux 4.14 */
+#endif
+
 static pid_t hc_owner_pid;
 static volatile sig_atomic_t hc_forked;
+/* hc_loaded_here is 1 in a page that reads as zeros in any child made by fork() or a raw
+ * clone() (MADV_WIPEONFORK): the check costs a memory read where getpid() is a system
+ * call on every entry (glibc no longer caches the pid). NULL where the kernel refuses the
+ * advice; the check then compares getpid(). */
+static volatile unsigned char *hc_loaded_here;
 
 static void hc_atfork_child(void) { hc_forked = 1; }
 
@@ -33,12 +44,26 @@ __attribute__((constructor)) static void hc_guard_init(void)
 {
     hc_owner_pid = getpid();
     pthread_atfork(NULL, NULL, hc_atfork_child);
+    long page = sysconf(_SC_PAGESIZE);
+    void *p = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return;
+    if (madvise(p, (size_t)page, MADV_WIPEONFORK) != 0) {
+        munmap(p, (size_t)page);
+        return;
+    }
+    *(volatile unsigned char *)p = 1;
+    hc_loaded_here = p;
 }
 
 /* hc_in_child reports whether this process is not the one that loaded the library. */
 static int hc_in_child(void)
 {
-    return hc_forked || getpid() != hc_owner_pid;
+    if (hc_forked)
+        return 1;
+    if (hc_loaded_here != NULL)
+        return *hc_loaded_here == 0;
+    return getpid() != hc_owner_pid;
 }
 
 static const char *const hc_code_text[] = {

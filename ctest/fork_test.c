@@ -7,10 +7,16 @@
  * hang forever. Each child runs under alarm(), and the parent kills any child still alive
  * after 5 s, so a hang fails this test instead of blocking the CI run. HC_TEST_SLOWDOWN=k
  * multiplies these limits for a run made slower by k (valgrind).
+ *
+ * Two more children are made by a raw clone() system call, which runs no pthread_atfork
+ * handler: only the byte the kernel wipes in a child (MADV_WIPEONFORK), or getpid() where
+ * the kernel lacks it, tells them apart. They call only entry points that answer without
+ * malloc (a raw clone does not take glibc's allocator locks as fork() does).
  */
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,7 +24,7 @@
 #include "check.h"
 #include "hc.h"
 
-enum { CHILDREN = 20 };
+enum { CHILDREN = 20, RAW_CHILDREN = 2 };
 static int slowdown = 1; /* HC_TEST_SLOWDOWN */
 
 static double now_ms(void)
@@ -65,6 +71,24 @@ static int child(void)
     return bad;
 }
 
+/* raw_child is child() for a raw clone: the entry points that need no allocation. */
+static int raw_child(void)
+{
+    alarm(3 * slowdown);
+    char err[HC_ERROR_SIZE] = "";
+    hc_counters c;
+    hc_request_id id;
+    hc_background_result *br = NULL;
+    int bad = 0;
+    bad |= hc_init("", err, sizeof err) != HC_E_FORKED;
+    bad |= hc_get_counters(&c) != HC_E_FORKED;
+    bad |= hc_query("http://127.0.0.1:1/", NULL, NULL, NULL) != -1;
+    bad |= hc_background_submit("p", "http://127.0.0.1:1/", NULL, NULL, 0, &id, err, sizeof err) != HC_E_FORKED;
+    bad |= hc_background_poll(-1, &br) != HC_E_FORKED; /* would wait forever if it entered Go */
+    bad |= hc_shutdown(1000) != HC_E_FORKED;
+    return bad;
+}
+
 int main(void)
 {
     const char *env = getenv("HC_TEST_SLOWDOWN");
@@ -79,14 +103,19 @@ int main(void)
     CHECK(hc_http_connect("c1", "/", NULL, NULL, 0, &r) == 7, "parent request (warm runtime)");
     hc_result_free(r);
 
-    pid_t pids[CHILDREN];
+    pid_t pids[CHILDREN + RAW_CHILDREN];
     for (int i = 0; i < CHILDREN; i++) {
         pids[i] = fork();
         if (pids[i] == 0)
             _exit(child());
     }
+    for (int i = CHILDREN; i < CHILDREN + RAW_CHILDREN; i++) {
+        pids[i] = (pid_t)syscall(SYS_clone, SIGCHLD, 0, NULL, NULL, 0);
+        if (pids[i] == 0)
+            syscall(SYS_exit_group, raw_child());
+    }
     double deadline = now_ms() + 5000 * slowdown;
-    for (int i = 0; i < CHILDREN; i++) {
+    for (int i = 0; i < CHILDREN + RAW_CHILDREN; i++) {
         int status = 0;
         pid_t got = 0;
         while ((got = waitpid(pids[i], &status, WNOHANG)) == 0 && now_ms() < deadline)

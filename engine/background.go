@@ -102,14 +102,44 @@ type job struct {
 	pool      *bgPool
 	spec      *BackgroundSpec
 	submitted time.Time
-	ctx       context.Context
-	cancel    context.CancelCauseFunc
 	finished  atomic.Bool // set by the one completion that counts
 	stop      stopHook    // stops the transfer's I/O on a cancel or shutdown
 
 	loopURL  *reqURL        // set when the loop runs the job (bgloop.go)
 	loopAddr netip.AddrPort // the address it connects to
 	handoff  *handoff       // what the loop passes on when it hands the job over
+
+	// The context of a transfer on the goroutine path (dispatch makes it): a job that the
+	// loop completes never needs one, which saves its two allocations.
+	ctxMu     sync.Mutex
+	ctx       context.Context
+	cancelCtx context.CancelCauseFunc
+	stopCause error // a stop that came before the context
+}
+
+// newContext gives j the context of its transfer; one stopped already is born done.
+func (j *job) newContext() {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	j.ctxMu.Lock()
+	j.ctx, j.cancelCtx = ctx, cancel
+	cause := j.stopCause
+	j.ctxMu.Unlock()
+	if cause != nil {
+		cancel(cause)
+	}
+}
+
+// cancel ends j's context with cause (nil: the job is over), now or as soon as it has one.
+func (j *job) cancel(cause error) {
+	j.ctxMu.Lock()
+	fn := j.cancelCtx
+	if fn == nil && cause != nil && j.stopCause == nil {
+		j.stopCause = cause
+	}
+	j.ctxMu.Unlock()
+	if fn != nil {
+		fn(cause)
+	}
 }
 
 // handoff is what the loop has done for a job it hands to the goroutine path.
@@ -238,7 +268,6 @@ func (e *Engine) Submit(pool string, spec *BackgroundSpec) (uint64, error) {
 		return 0, ErrQueueFull
 	}
 	j := &job{id: b.nextID.Add(1), pool: p, spec: spec, submitted: time.Now(), loopURL: loopURL, loopAddr: loopAddr}
-	j.ctx, j.cancel = context.WithCancelCause(context.Background())
 	b.jobs[j.id] = j
 	b.active.Add(1)
 	if loopURL != nil {
@@ -251,6 +280,7 @@ func (e *Engine) Submit(pool string, spec *BackgroundSpec) (uint64, error) {
 
 // dispatch runs j on a goroutine: an idle worker's, or a new one.
 func (e *Engine) dispatch(j *job) {
+	j.newContext()
 	select {
 	case e.bg.work <- j:
 	default:

@@ -65,6 +65,32 @@ func defaultPort(scheme string) int {
 // it is the scheme's default (curl's rule, whether or not the URL spelled it).
 func (u *reqURL) hostPort() string { return u.hostPortS }
 
+// keys makes the origin key and the Host value. Where the normalised URL spells them out
+// ("http://10.0.0.1:8080/x" holds "http://10.0.0.1:8080" and "10.0.0.1:8080": an explicit
+// port, no credentials, no brackets, no upper case), they are slices of it, and a URL
+// parsed for every background request costs one string instead of three.
+func (u *reqURL) keys() (origin, hostPort string) {
+	var buf [8]byte
+	port := strconv.AppendInt(buf[:0], int64(u.port), 10)
+	authority := len(u.scheme) + len("://") + len(u.host) + len(":") + len(port)
+	spelled := u.explPort && !u.hasUser && u.host == u.hostname && strings.ToLower(u.host) == u.host &&
+		len(u.str) >= authority
+	if spelled {
+		origin = u.str[:authority]
+	} else {
+		origin = u.scheme + "://" + strings.ToLower(u.hostname) + ":" + string(port)
+	}
+	switch {
+	case u.port == defaultPort(u.scheme):
+		hostPort = u.host
+	case spelled:
+		hostPort = origin[len(u.scheme)+len("://"):]
+	default:
+		hostPort = u.host + ":" + string(port)
+	}
+	return origin, hostPort
+}
+
 // dialAddr is the address to connect to.
 func (u *reqURL) dialAddr() string {
 	return net.JoinHostPort(u.hostname, strconv.Itoa(u.port))
@@ -277,12 +303,8 @@ func parseCurlURL(s string, opt parseOptions) (*reqURL, *curlError) {
 		path = "/"
 	}
 	u.path = encodeNonASCII(removeDotSegments(path))
-	u.origin = u.scheme + "://" + strings.ToLower(u.hostname) + ":" + strconv.Itoa(u.port)
-	u.hostPortS = u.host
-	if u.port != defaultPort(u.scheme) {
-		u.hostPortS = u.host + ":" + strconv.Itoa(u.port)
-	}
 	u.str = u.format(true)
+	u.origin, u.hostPortS = u.keys()
 	return u, nil
 }
 

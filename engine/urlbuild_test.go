@@ -1,6 +1,10 @@
 package engine
 
-import "testing"
+import (
+	"strconv"
+	"strings"
+	"testing"
+)
 
 func TestBuildConnURL(t *testing.T) {
 	tests := []struct{ base, app, want string }{
@@ -138,5 +142,30 @@ func TestRedactURL(t *testing.T) {
 	}
 	if got := redactURL("http://h/x@y"); got != "http://h/x@y" {
 		t.Errorf("redactURL path @ = %q", got)
+	}
+}
+
+// TestURLKeys checks the origin key and Host value against their definitions, for URLs
+// where they are slices of the normalised URL and for those where they are not.
+func TestURLKeys(t *testing.T) {
+	for _, raw := range []string{
+		"http://10.0.0.1:8080/x", "http://10.0.0.1:80/x", "http://10.0.0.1/x", "https://10.0.0.1:443",
+		"https://10.0.0.1:80/", "http://Example.COM:8080/a?b#c", "http://example.com:08080/",
+		"http://[::1]:8080/", "http://[::1]/", "http://u:p@10.0.0.1:8080/", "http://u@host:1/",
+		"10.0.0.1:9000/path", "HTTP://h:65535",
+	} {
+		u, cerr := parseCurlURL(raw, parseOptions{})
+		if cerr != nil {
+			t.Fatalf("%s: %v", raw, cerr)
+		}
+		wantOrigin := u.scheme + "://" + strings.ToLower(u.hostname) + ":" + strconv.Itoa(u.port)
+		wantHostPort := u.host
+		if u.port != defaultPort(u.scheme) {
+			wantHostPort = u.host + ":" + strconv.Itoa(u.port)
+		}
+		if u.originKey() != wantOrigin || u.hostPort() != wantHostPort || u.String() != u.format(true) {
+			t.Errorf("%s: origin %q hostPort %q url %q; want %q %q %q", raw, u.originKey(), u.hostPort(),
+				u.String(), wantOrigin, wantHostPort, u.format(true))
+		}
 	}
 }

@@ -260,14 +260,11 @@ func (c *fdConn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	op := &c.rd
-	if op.fn == nil {
-		op.fn = c.readStep
+	if c.rd.fn == nil {
+		c.rd.fn = c.readStep
 	}
-	op.p, op.n, op.err = p, 0, nil
-	rerr := c.rc.Read(op.fn)
-	n, err := op.n, op.err
-	op.p, op.err = nil, nil
+	rerr := c.rc.Read(c.rd.begin(p))
+	n, err := c.rd.end()
 	switch {
 	case rerr != nil:
 		return 0, rerr
@@ -311,14 +308,11 @@ func (c *fdConn) Write(p []byte) (int, error) {
 		// is in the past: a stopped request must not go out).
 		return 0, c.opError("write", os.ErrDeadlineExceeded)
 	}
-	op := &c.wr
-	if op.fn == nil {
-		op.fn = c.writeStep
+	if c.wr.fn == nil {
+		c.wr.fn = c.writeStep
 	}
-	op.p, op.n, op.err = p, 0, nil
-	werr := c.rc.Write(op.fn)
-	done, err := op.n, op.err
-	op.p, op.err = nil, nil
+	werr := c.rc.Write(c.wr.begin(p))
+	done, err := c.wr.end()
 	switch {
 	case werr != nil:
 		return done, werr
@@ -358,6 +352,19 @@ type ioOp struct {
 	p   []byte
 	n   int
 	err error
+}
+
+// begin readies op for a call on p and returns its callback.
+func (op *ioOp) begin(p []byte) func(fd uintptr) bool {
+	op.p, op.n, op.err = p, 0, nil
+	return op.fn
+}
+
+// end returns what the call did and lets go of its buffer.
+func (op *ioOp) end() (int, error) {
+	n, err := op.n, op.err
+	op.p, op.err = nil, nil
+	return n, err
 }
 
 // sendNow is send(2) that never blocks (MSG_DONTWAIT, whatever the socket's mode), so it

@@ -251,8 +251,7 @@ func (pc *pconn) readHead(hc *headerCounter, interim bool) (*response, *curlErro
 				break // end of head
 			}
 			if resp.header == nil {
-				// Usually the whole head has arrived with its first line: one allocation.
-				resp.header = make([]byte, 0, max(pc.br.Buffered(), 64))
+				resp.header = make([]byte, 0, headSize(pc.br))
 			}
 			resp.header = append(resp.header, bytes.TrimRight(line, "\r\n")...)
 			resp.header = append(resp.header, '\r', '\n')
@@ -263,6 +262,17 @@ func (pc *pconn) readHead(hc *headerCounter, interim bool) (*response, *curlErro
 		}
 		return resp, nil
 	}
+}
+
+// headSize is the room for the rest of a head's fields: usually the whole head has
+// arrived with its first line, and its end is in the reader's buffer (the body after it
+// is not counted: a background result keeps its header block until it is polled).
+func headSize(br *bufio.Reader) int {
+	buf, _ := br.Peek(br.Buffered())
+	if end := bytes.Index(buf, []byte("\r\n\r\n")); end >= 0 {
+		buf = buf[:end+2]
+	}
+	return max(len(buf), 64)
 }
 
 func (r *response) parseStatus(line []byte) *curlError {

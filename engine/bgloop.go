@@ -666,11 +666,10 @@ func (l *loop) connected(t *ltransfer) {
 func (l *loop) write(t *ltransfer) {
 	c := t.c
 	for t.sent < len(t.out) {
-		n, _, e := syscall.Syscall6(syscall.SYS_SENDTO, uintptr(c.fd), uintptr(unsafe.Pointer(&t.out[t.sent])),
-			uintptr(len(t.out)-t.sent), syscall.MSG_NOSIGNAL, 0, 0)
+		n, e := sendNow(uintptr(c.fd), t.out[t.sent:])
 		switch e {
 		case 0:
-			t.sent += int(n)
+			t.sent += n
 			continue
 		case syscall.EINTR:
 			continue
@@ -704,17 +703,17 @@ func (l *loop) read(t *ltransfer) {
 		if len(t.in) == cap(t.in) {
 			t.in = append(t.in, 0)[:len(t.in)] // grow
 		}
-		n, err := syscall.Read(c.fd, t.in[len(t.in):cap(t.in)])
-		if err == syscall.EINTR {
+		n, e := recvNow(uintptr(c.fd), t.in[len(t.in):cap(t.in)])
+		if e == syscall.EINTR {
 			continue
 		}
-		if err == syscall.EAGAIN {
+		if e == syscall.EAGAIN {
 			return
 		}
-		if err != nil || n == 0 {
+		if e != 0 || n == 0 {
 			var rerr error
-			if err != nil {
-				rerr = &net.OpError{Op: "read", Net: "tcp", Addr: net.TCPAddrFromAddrPort(c.key.ap), Err: os.NewSyscallError("read", err)}
+			if e != 0 {
+				rerr = &net.OpError{Op: "read", Net: "tcp", Addr: net.TCPAddrFromAddrPort(c.key.ap), Err: os.NewSyscallError("read", e)}
 			}
 			l.handOff(t, rerr)
 			return

@@ -8,6 +8,14 @@ import ctypes
 import ctypes.util
 import os
 
+# Binary fields (a body, header lines) are pointers to c_char: a slice ptr[:n] copies n bytes
+# inside ctypes' C code, where ctypes.string_at is a foreign call through libffi that costs
+# eight times as much (0.36 against 0.05 µs a field, timeit). With to_bytes's exact-type
+# test first, a kept-connection request from Python costs 3 µs less CPU (58.7 -> 56.6 and
+# 66.3 -> 62.8 µs of the calling thread, requests alternated with the old binding).
+_bytes_p = ctypes.POINTER(ctypes.c_char)
+
+
 class _CResult(ctypes.Structure):
     _fields_ = [
         ("ret", ctypes.c_int),
@@ -15,11 +23,11 @@ class _CResult(ctypes.Structure):
         ("status", ctypes.c_int),
         ("curl_code", ctypes.c_int),
         ("body_kept", ctypes.c_int),
-        ("body", ctypes.c_void_p),
+        ("body", _bytes_p),
         ("body_len", ctypes.c_size_t),
         ("content_type", ctypes.c_char_p),
         ("effective_url", ctypes.c_char_p),
-        ("headers", ctypes.c_void_p),
+        ("headers", _bytes_p),
         ("headers_len", ctypes.c_size_t),
         ("http_version", ctypes.c_char_p),
         ("error", ctypes.c_char_p),
@@ -45,12 +53,12 @@ class _CBackgroundResult(ctypes.Structure):
         ("id", ctypes.c_uint64),
         ("outcome", ctypes.c_int),
         ("status", ctypes.c_int),
-        ("content", ctypes.c_void_p),
+        ("content", _bytes_p),
         ("content_len", ctypes.c_size_t),
         ("curl_code", ctypes.c_int),
         ("error", ctypes.c_char_p),
         ("detail", ctypes.c_char_p),
-        ("headers", ctypes.c_void_p),
+        ("headers", _bytes_p),
         ("headers_len", ctypes.c_size_t),
         ("effective_url", ctypes.c_char_p),
         ("http_version", ctypes.c_char_p),
@@ -125,9 +133,12 @@ def _declare(lib):
 
 def to_bytes(v, what):
     """str/bytes/None -> bytes/None for a C string argument."""
-    if v is None or isinstance(v, bytes):
+    kind = type(v)  # exact types first: this runs for every argument of every call
+    if kind is str:
+        return v.encode("utf-8", "surrogateescape")
+    if v is None or kind is bytes:
         return v
-    if isinstance(v, (bytearray, memoryview)):
+    if isinstance(v, (bytes, bytearray, memoryview)):
         return bytes(v)
     if isinstance(v, str):
         return v.encode("utf-8", "surrogateescape")

@@ -1,5 +1,4 @@
 """Results copied out of C memory: Result (synchronous calls) and BackgroundResult."""
-import ctypes
 
 class Result:
     """The answer of one synchronous call, copied out of C memory.
@@ -18,10 +17,10 @@ class Result:
         self.status = c.status
         self.curl_code = c.curl_code
         self.body_kept = bool(c.body_kept)
-        self.body = ctypes.string_at(c.body, c.body_len) if c.body_len else b""
+        self.body = c.body[:c.body_len] if c.body_len else b""
         self.content_type = c.content_type.decode("utf-8", "replace")
         self.effective_url = c.effective_url.decode("utf-8", "replace")
-        self.headers = ctypes.string_at(c.headers, c.headers_len) if c.headers_len else b""
+        self.headers = c.headers[:c.headers_len] if c.headers_len else b""
         self.http_version = c.http_version.decode()
         self.error = c.error.decode("utf-8", "replace")
 
@@ -46,11 +45,11 @@ class BackgroundResult:
         self.id = c.id
         self.outcome = c.outcome
         self.status = c.status
-        self.content = ctypes.string_at(c.content, c.content_len) if c.content_len else b""
+        self.content = c.content[:c.content_len] if c.content_len else b""
         self.curl_code = c.curl_code
         self.error = c.error.decode("utf-8", "replace")
         self.detail = c.detail.decode("utf-8", "replace")
-        self.headers = ctypes.string_at(c.headers, c.headers_len) if c.headers_len else b""
+        self.headers = c.headers[:c.headers_len] if c.headers_len else b""
         self.effective_url = c.effective_url.decode("utf-8", "replace")
         self.http_version = c.http_version.decode()
         t = c.timings

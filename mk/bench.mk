@@ -3,6 +3,8 @@
 #                                     generated part of BENCHMARKS.md and ctest/bench/ratios.png
 #   make bench BENCH_ARGS='--rounds 9 --scale 2'
 #   make bench BENCH_ARGS='--only "sync kept /small" --rounds 3'   (tuning: prints only)
+#   make bench-cold                   one call's cost right after a sleep, from C and from Python
+#                                     (no server; BENCHMARKS.md, item 17)
 #   make bench-smoke                  every mode once, a few requests, and the 1 MiB body under
 #                                     valgrind (part of make test)
 # The incumbent is ../shared/bench/curl_bench.c, compiled unmodified; curl_post_shim.c gives
@@ -13,7 +15,7 @@ BENCH_CURL_SRC := $(CURDIR)/../shared/bench/curl_bench.c
 BENCH_RUN = python3 ctest/bench/run.py --hc $(BENCH)/hc_bench --curl $(BENCH)/curl_bench --lib $(CURDIR)/$(LIB) \
             --measure $(BENCH)/measure
 
-.PHONY: bench bench-smoke bench-deps
+.PHONY: bench bench-smoke bench-deps bench-cold bench-cold-smoke
 
 bench-deps:
 	@need=""; \
@@ -26,6 +28,10 @@ bench-deps:
 	  export DEBIAN_FRONTEND=noninteractive; apt-get update -q >/dev/null && apt-get install -y -q $$need >/dev/null; fi
 
 $(BENCH)/hc_bench: ctest/bench/hc_bench.c include/hc.h $(LIB)
+	@mkdir -p $(@D)
+	gcc -std=c99 -Wall -Wextra -Werror -O2 -D_GNU_SOURCE -Iinclude -o $@ $< $(LINK_HC)
+
+$(BENCH)/cold_call: ctest/bench/cold_call.c include/hc.h $(LIB)
 	@mkdir -p $(@D)
 	gcc -std=c99 -Wall -Wextra -Werror -O2 -D_GNU_SOURCE -Iinclude -o $@ $< $(LINK_HC)
 
@@ -44,9 +50,18 @@ $(BENCH)/curl_bench: $(BENCH_CURL_SRC) $(BENCH)/curl_post_shim.o
 bench: bench-deps $(BENCH)/hc_bench $(BENCH)/curl_bench $(BENCH)/measure
 	BENCH_ARGS="$(BENCH_ARGS)" $(BENCH_RUN) $(BENCH_ARGS)
 
+BENCH_COLD_N ?= 3000
+bench-cold: $(BENCH)/cold_call
+	$(BENCH)/cold_call $(BENCH_COLD_N)
+	HC_LIBRARY=$(CURDIR)/$(LIB) PYTHONPATH=$(CURDIR)/bindings/python python3 ctest/bench/cold_call.py $(BENCH_COLD_N)
+
 bench-smoke: bench-deps $(BENCH)/hc_bench $(BENCH)/curl_bench $(BENCH)/measure
 	timeout 600 $(BENCH_RUN) --smoke --valgrind "$(VALGRIND)"
 
-# make test runs the smoke: both drivers against nginx once, and the in-place body path
-# (engine/bodyalloc.go, capi.c's hc__body_alloc) under valgrind.
-test: bench-smoke
+# make test runs the smoke: both drivers against nginx once, the in-place body path
+# (engine/bodyalloc.go, capi.c's hc__body_alloc) under valgrind, and bench-cold's two
+# programs with a few calls (so that they keep working; their figures are not checked).
+test: bench-smoke bench-cold-smoke
+
+bench-cold-smoke:
+	$(MAKE) --no-print-directory bench-cold BENCH_COLD_N=100

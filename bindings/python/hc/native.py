@@ -10,9 +10,9 @@ import os
 
 # Binary fields (a body, header lines) are pointers to c_char: a slice ptr[:n] copies n bytes
 # inside ctypes' C code, where ctypes.string_at is a foreign call through libffi that costs
-# eight times as much (0.36 against 0.05 µs a field, timeit). With to_bytes's exact-type
-# test first, a kept-connection request from Python costs 3 µs less CPU (58.7 -> 56.6 and
-# 66.3 -> 62.8 µs of the calling thread, requests alternated with the old binding).
+# seven times as much (0.36 against 0.05 µs a field, timeit). With to_bytes's exact-type
+# test first, a kept-connection request from Python costs 2 to 3.5 µs less CPU (calling
+# thread, requests alternated with the old binding; BENCHMARKS.md item 17).
 _bytes_p = ctypes.POINTER(ctypes.c_char)
 
 

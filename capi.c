@@ -7,8 +7,9 @@
  * point first checks a flag set by a pthread_atfork child handler and a byte that the
  * kernel wipes in every child (MADV_WIPEONFORK, which also catches a raw clone() that runs
  * no atfork handler; getpid() against the pid cached at load time where the kernel lacks
- * it), and only then calls the Go export hcgo_* that does the work. Functions that never need Go (strerror,
- * free, version) are answered here directly, so they also work in a child.
+ * it), and only then calls the Go export hcgo_* that does the work. Functions that never
+ * need Go (strerror, free, version) are answered here directly, so they also work in a
+ * child.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE

@@ -247,9 +247,7 @@ static void test_shutdown(void)
 int main(void)
 {
     char settings[512], err[HC_ERROR_SIZE];
-    const char *env = getenv("HC_TEST_SLOWDOWN");
-    if (env != NULL && atoi(env) > 1)
-        slow = atoi(env);
+    slow = check_slowdown();
     test_server_start();
     snprintf(url_hello, sizeof url_hello, "http://127.0.0.1:%d/hello", test_server_port);
     snprintf(url_echo, sizeof url_echo, "http://127.0.0.1:%d/echo", test_server_port);

@@ -6,6 +6,7 @@
 #define HC_CHECK_H
 
 #include <stdio.h>
+#include <stdlib.h>
 
 static int check_passed, check_failed;
 
@@ -20,6 +21,15 @@ static int check_passed, check_failed;
             fputc('\n', stderr);                                             \
         }                                                                    \
     } while (0)
+
+/* check_slowdown is HC_TEST_SLOWDOWN (at least 1): how many times slower than a native
+ * run this one is (valgrind), by which a test multiplies its time limits. */
+static inline int check_slowdown(void)
+{
+    const char *env = getenv("HC_TEST_SLOWDOWN");
+    int k = env != NULL ? atoi(env) : 1;
+    return k > 1 ? k : 1;
+}
 
 static int check_done(const char *name)
 {

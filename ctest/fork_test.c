@@ -91,9 +91,7 @@ static int raw_child(void)
 
 int main(void)
 {
-    const char *env = getenv("HC_TEST_SLOWDOWN");
-    if (env != NULL && atoi(env) > 1)
-        slowdown = atoi(env);
+    slowdown = check_slowdown();
     char err[HC_ERROR_SIZE];
     char *json = NULL;
     CHECK(hc_init("httpcon = c1=>http://127.0.0.1:1/x\n", err, sizeof err) == HC_OK, "init: %s", err);

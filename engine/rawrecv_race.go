@@ -11,7 +11,10 @@ import "syscall"
 func recvNow(fd uintptr, p []byte) (int, syscall.Errno) {
 	n, err := syscall.Read(int(fd), p)
 	if err != nil {
-		return 0, err.(syscall.Errno)
+		if e, ok := err.(syscall.Errno); ok {
+			return 0, e
+		}
+		return 0, syscall.EIO // syscall.Read reports only Errno values; never a panic
 	}
 	return n, 0
 }

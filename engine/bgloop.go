@@ -20,7 +20,6 @@
 package engine
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -97,9 +96,8 @@ type loop struct {
 	idle    map[idleKey][]*lconn
 	nidle   map[*bgPool]int
 	events  []syscall.EpollEvent
-	bufs    [][]byte   // free buffers of loopBufSize
-	head    headParser // parses complete response heads
-	taken   []*job     // startPending's scratch
+	bufs    [][]byte // free buffers of loopBufSize
+	taken   []*job   // startPending's scratch
 }
 
 const loopBufSize = 4 << 10
@@ -167,7 +165,6 @@ func newLoop(e *Engine, b *background) (*loop, error) {
 		syscall.Close(l.wakeFD)
 		return nil, os.NewSyscallError("epoll_ctl", err)
 	}
-	l.head.init()
 	for _, p := range b.pools {
 		p.freed = l.limitFreed
 	}
@@ -741,7 +738,11 @@ func (l *loop) parse(t *ltransfer) bool {
 			}
 			return false
 		}
-		resp, cerr := l.head.parse(t.in[:end])
+		if end > readerSize {
+			l.handOff(t, nil) // a head this large is rare: the reader's line limits decide
+			return true
+		}
+		resp, cerr := parseHead(t.in[:end])
 		if cerr != nil || resp.status < 200 || resp.chunked || resp.contentLength < 0 && !resp.bodyless() ||
 			resp.contentLength > loopMaxBody || t.j.spec.MaxFileSize > 0 && resp.contentLength > t.j.spec.MaxFileSize ||
 			l.e.cfg.MaxBodySize > 0 && resp.contentLength > l.e.cfg.MaxBodySize {
@@ -1003,19 +1004,4 @@ func headEnd(b []byte, from int) (end, resume int) {
 		}
 		i += j + 1
 	}
-}
-
-// headParser parses a complete head with readHead, the parser of every other request.
-type headParser struct {
-	src bytes.Reader
-	pc  pconn
-}
-
-func (h *headParser) init() { h.pc.br = bufio.NewReaderSize(&h.src, readerSize) }
-
-func (h *headParser) parse(head []byte) (*response, *curlError) {
-	h.src.Reset(head)
-	h.pc.br.Reset(&h.src)
-	var hc headerCounter
-	return h.pc.readHead(&hc, false)
 }

@@ -212,9 +212,9 @@ func readLine(br *bufio.Reader, scratch []byte) ([]byte, error) {
 // skipped like curl does. Nothing received at all gives 52.
 func (pc *pconn) readHead(hc *headerCounter, interim bool) (*response, *curlError) {
 	var scratch []byte
+	room := func() int { return headSize(pc.br) }
 	for {
-		resp := &response{contentLength: -1}
-		lines := 0
+		var h headLines
 		for {
 			line, err := readLine(pc.br, scratch)
 			if err != nil {
@@ -222,46 +222,93 @@ func (pc *pconn) readHead(hc *headerCounter, interim bool) (*response, *curlErro
 				if errors.As(err, &ce) {
 					return nil, ce
 				}
-				if lines == 0 {
+				if h.resp == nil {
 					if (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)) && !isTimeout(err) {
 						return nil, newCurlError(curlGotNothing, "empty reply from server")
 					}
 					return nil, newCurlError(classify(err, phaseRecvHead, false), "receiving response: "+errText(err))
 				}
-				if errors.Is(err, io.EOF) && lines > 0 {
+				if errors.Is(err, io.EOF) {
 					// The peer closed inside the head: curl ends the transfer with what it got.
-					resp.connClose = true
+					h.resp.connClose = true
 					break
 				}
 				return nil, newCurlError(classify(err, phaseRecvBody, false), "receiving response headers: "+errText(err))
 			}
-			hc.total += len(line)
-			if hc.total > maxRespHeaderTotal {
-				return nil, newCurlError(curlRecvError, "too large response headers: "+strconv.Itoa(hc.total)+" > "+strconv.Itoa(maxRespHeaderTotal))
+			end, cerr := h.add(line, hc, room)
+			if cerr != nil {
+				return nil, cerr
 			}
-			if lines == 0 {
-				if cerr := resp.parseStatus(line); cerr != nil {
-					return nil, cerr
-				}
-				lines++
-				continue
+			if end {
+				break
 			}
-			lines++
-			if len(line) <= 2 && (len(line) == 1 || line[0] == '\r') {
-				break // end of head
-			}
-			if resp.header == nil {
-				resp.header = make([]byte, 0, headSize(pc.br))
-			}
-			resp.header = append(resp.header, bytes.TrimRight(line, "\r\n")...)
-			resp.header = append(resp.header, '\r', '\n')
-			resp.parseField(line)
 		}
-		if interim && resp.status >= 100 && resp.status < 200 && resp.status != 101 {
+		if interim && h.resp.status >= 100 && h.resp.status < 200 && h.resp.status != 101 {
 			continue
 		}
-		return resp, nil
+		return h.resp, nil
 	}
+}
+
+// parseHead parses head, a whole response head up to and with its empty line, held in
+// memory (the background loop's): the lines readHead would read, without a reader.
+func parseHead(head []byte) (*response, *curlError) {
+	var h headLines
+	var hc headerCounter
+	rest := head
+	room := func() int { return len(rest) }
+	for len(rest) > 0 {
+		n := bytes.IndexByte(rest, '\n') + 1
+		if n == 0 {
+			n = len(rest)
+		}
+		end, cerr := h.add(rest[:n], &hc, room)
+		if cerr != nil {
+			return nil, cerr
+		}
+		if end {
+			return h.resp, nil
+		}
+		rest = rest[n:]
+	}
+	return nil, newCurlError(curlWeirdServerReply, "incomplete response head")
+}
+
+// headLines builds a response from the lines of its head, one at a time.
+type headLines struct {
+	resp *response // nil until the status line
+}
+
+// add takes one line, with its line end. It reports whether the line ended the head;
+// room is the size the header block should have when its first field arrives.
+func (h *headLines) add(line []byte, hc *headerCounter, room func() int) (bool, *curlError) {
+	hc.total += len(line)
+	if hc.total > maxRespHeaderTotal {
+		return false, newCurlError(curlRecvError, "too large response headers: "+strconv.Itoa(hc.total)+" > "+strconv.Itoa(maxRespHeaderTotal))
+	}
+	if h.resp == nil {
+		h.resp = &response{contentLength: -1}
+		return false, h.resp.parseStatus(line)
+	}
+	if len(line) <= 2 && (len(line) == 1 || line[0] == '\r') {
+		return true, nil
+	}
+	r := h.resp
+	if r.header == nil {
+		r.header = make([]byte, 0, room())
+	}
+	r.header = append(r.header, trimLineEnd(line)...)
+	r.header = append(r.header, '\r', '\n')
+	r.parseField(line)
+	return false, nil
+}
+
+// trimLineEnd is bytes.TrimRight(line, "\r\n") without building a cutset per call.
+func trimLineEnd(line []byte) []byte {
+	for len(line) > 0 && (line[len(line)-1] == '\n' || line[len(line)-1] == '\r') {
+		line = line[:len(line)-1]
+	}
+	return line
 }
 
 // headSize is the room for the rest of a head's fields: usually the whole head has

@@ -7,7 +7,7 @@
 # `make test` (go test) runs every seed already. A crash stops its target, leaves the input
 # in engine/testdata/fuzz/<Target>/ (commit it: it becomes a regression test) and fails.
 FUZZTIME ?= 10m
-FUZZ_TARGETS ?= FuzzHTTPCon FuzzINI FuzzURL FuzzHeaderEntry FuzzBackgroundOptions FuzzSettings
+FUZZ_TARGETS ?= FuzzHTTPCon FuzzINI FuzzURL FuzzHeaderEntry FuzzBackgroundOptions FuzzSettings FuzzParseHead
 FUZZ_LOGS := $(BUILD)/fuzz
 
 .PHONY: fuzz fuzz-seeds

@@ -257,10 +257,10 @@ func parseHead(head []byte) (*response, *curlError) {
 	var hc headerCounter
 	rest := head
 	room := func() int { return len(rest) }
-	for len(rest) > 0 {
+	for {
 		n := bytes.IndexByte(rest, '\n') + 1
 		if n == 0 {
-			n = len(rest)
+			break // a line without its end: the head is not whole
 		}
 		end, cerr := h.add(rest[:n], &hc, room)
 		if cerr != nil {

@@ -4,8 +4,11 @@ import ctypes
 import json
 
 from hc.errors import HC_E_AGAIN, HC_ERROR_SIZE, HC_OK, HcError
-from hc.native import _CBackgroundResult, load, to_bytes
+from hc.native import _CBackgroundResult, load, request_fns, to_bytes
 from hc.results import BackgroundResult
+
+_BackgroundResultPtr = ctypes.POINTER(_CBackgroundResult)
+_INT_MAX = 2**31 - 1
 
 def submit(pool, url, options=None, body=None):
     """Queue a request on a pool (defined by a ``pool`` setting) and return its id at once.
@@ -17,9 +20,10 @@ def submit(pool, url, options=None, body=None):
     data = to_bytes(body, "body")
     rid = ctypes.c_uint64()
     buf = ctypes.create_string_buffer(HC_ERROR_SIZE)
-    code = load().hc_background_submit(to_bytes(pool, "pool"), to_bytes(url, "url"), to_bytes(options, "options"),
-                                       data, len(data) if data is not None else 0,
-                                       ctypes.byref(rid), buf, len(buf))
+    code = request_fns()["hc_background_submit"](
+        to_bytes(pool, "pool"), to_bytes(url, "url"), to_bytes(options, "options"),
+        data, ctypes.c_size_t(len(data) if data is not None else 0),
+        ctypes.byref(rid), buf, ctypes.c_size_t(len(buf)))
     if code != HC_OK:
         raise HcError(code, buf.value.decode("utf-8", "replace") or None)
     return rid.value
@@ -28,10 +32,10 @@ def submit(pool, url, options=None, body=None):
 def poll(timeout=0.0):
     """The next finished BackgroundResult, waiting up to ``timeout`` seconds (0: no wait,
     None: until one arrives), or None."""
-    lib = load()
-    out = ctypes.POINTER(_CBackgroundResult)()
-    ms = -1 if timeout is None else int(timeout * 1000)
-    code = lib.hc_background_poll(ms, ctypes.byref(out))
+    fns = request_fns()
+    out = _BackgroundResultPtr()
+    ms = -1 if timeout is None else max(-1, min(int(timeout * 1000), _INT_MAX))
+    code = fns["hc_background_poll"](ctypes.c_int(ms), ctypes.byref(out))
     if code == HC_E_AGAIN:
         return None
     if code != HC_OK:
@@ -39,7 +43,7 @@ def poll(timeout=0.0):
     try:
         return BackgroundResult(out.contents)
     finally:
-        lib.hc_background_result_free(out)
+        fns["hc_background_result_free"](out)
 
 
 def background_fd():

@@ -67,6 +67,21 @@ class _CBackgroundResult(ctypes.Structure):
 
 
 _lib = None
+_untyped = None  # name -> the entry points of _REQUEST_FUNCTIONS without argtypes
+
+# The functions that every request calls, used by this package through entry points of
+# their own that have no argtypes. With argtypes, ctypes passes each argument through its
+# type's from_param, which allocates an object per argument. Without them (and without a
+# lookup of the function per call), hc.http_connect takes 2.75 instead of 3.3 µs hot, and
+# a request on a kept connection a median 6 µs less CPU: the calling thread has just woken
+# from its wait for the server, and everything it touches then is slow (BENCHMARKS.md,
+# item 19). Without argtypes, ctypes converts natively, and exactly, what the wrappers
+# pass: bytes or None for a char *, c_size_t and c_int instances, a ctypes buffer, byref(),
+# a result pointer. (A bare Python int would become a C int, so lengths go as c_size_t.)
+# load()'s handle keeps its argtypes for everyone else.
+_REQUEST_FUNCTIONS = ("hc_http_connect", "hc_query", "hc_query_c", "hc_client_get", "hc_request",
+                      "hc_get_redirect", "hc_get_content_type", "hc_result_free",
+                      "hc_background_submit", "hc_background_poll", "hc_background_result_free")
 
 
 def _candidates():
@@ -97,8 +112,23 @@ def load():
     else:
         raise OSError("libhc not found (set HC_LIBRARY): " + "; ".join(errors))
     _declare(lib)
+    untyped = {}
+    for name in _REQUEST_FUNCTIONS:
+        fn = lib[name]  # a new entry point, apart from the declared lib.<name>
+        fn.restype = getattr(lib, name).restype
+        untyped[name] = fn
+    global _untyped
+    _untyped = untyped
     _lib = lib  # kept for the life of the process: never unloaded
     return lib
+
+
+def request_fns():
+    """The entry points of _REQUEST_FUNCTIONS without argtypes, by name (loading libhc on
+    first use). Callers pass only bytes, None, ctypes instances and byref()s (see above)."""
+    if _untyped is None:
+        load()
+    return _untyped
 
 
 def _declare(lib):

@@ -3,8 +3,10 @@ import ctypes
 import json
 
 from hc.errors import HC_ERROR_SIZE, HC_OK, HC_E_NOMEM, RAISING, HcError
-from hc.native import _CCounters, _CResult, load, to_bytes
+from hc.native import _CCounters, _CResult, load, request_fns, to_bytes
 from hc.results import Result
+
+_ResultPtr = ctypes.POINTER(_CResult)
 
 def version():
     """The loaded library's version: dict(version_num, version, go_version, curl_compat)."""
@@ -53,15 +55,15 @@ def curlerror(code):
 
 
 def _call(fn, *args):
-    lib = load()
-    out = ctypes.POINTER(_CResult)()
-    getattr(lib, fn)(*args, ctypes.byref(out))
+    fns = request_fns()
+    out = _ResultPtr()
+    fns[fn](*args, ctypes.byref(out))
     if not out:
         raise HcError(HC_E_NOMEM)
     try:
         r = Result(out.contents)
     finally:
-        lib.hc_result_free(out)
+        fns["hc_result_free"](out)
     if r.ret < 0 and r.code in RAISING:
         raise HcError(r.code, r.error)
     return r
@@ -73,7 +75,7 @@ def http_connect(con, url=None, content_type=None, data=None):
     "": no Content-Type). Blocks for the exchange. Returns a Result."""
     data = to_bytes(data, "data") or b""
     return _call("hc_http_connect", to_bytes(con, "con"), to_bytes(url, "url"),
-                 to_bytes(content_type, "content_type"), data, len(data))
+                 to_bytes(content_type, "content_type"), data, ctypes.c_size_t(len(data)))
 
 
 def query(url, post=None, hdrs=None):

@@ -73,7 +73,7 @@ _untyped = None  # name -> the entry points of _REQUEST_FUNCTIONS without argtyp
 # their own that have no argtypes. With argtypes, ctypes passes each argument through its
 # type's from_param, which allocates an object per argument. Without them (and without a
 # lookup of the function per call), hc.http_connect takes 2.75 instead of 3.3 µs hot, and
-# a request on a kept connection a median 6 µs less CPU: the calling thread has just woken
+# a request on a kept connection a median 4 µs less CPU: the calling thread has just woken
 # from its wait for the server, and everything it touches then is slow (BENCHMARKS.md,
 # item 19). Without argtypes, ctypes converts natively, and exactly, what the wrappers
 # pass: bytes or None for a char *, c_size_t and c_int instances, a ctypes buffer, byref(),

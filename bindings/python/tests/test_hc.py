@@ -70,8 +70,26 @@ class TestNoInit(unittest.TestCase):
             hc.query("http://127.0.0.1:1/")
 
     def test_argument_types(self):
-        with self.assertRaises(TypeError):
-            hc.query(42)
+        # The request functions are called without ctypes argtypes (native.py), so the
+        # wrappers' conversion is all that stands between a wrong type and the C call.
+        wrong = [
+            lambda: hc.query(42),
+            lambda: hc.http_connect("c", 1.5),
+            lambda: hc.http_connect("c", "/", None, 7),
+            lambda: hc.query_c("http://127.0.0.1:1/", None, object()),
+            lambda: hc.client_get(["http://127.0.0.1:1/"]),
+            lambda: hc.request("GET", 3),
+            lambda: hc.get_redirect(1),
+            lambda: hc.get_content_type(b"c".decode),
+            lambda: hc.submit("default", 5),
+            lambda: hc.submit("default", "http://127.0.0.1:1/", None, 2.5),
+        ]
+        for i, call in enumerate(wrong):
+            with self.subTest(i=i), self.assertRaises(TypeError):
+                call()
+        # load()'s own handle keeps its declared argtypes for other callers.
+        self.assertEqual(len(hc.load().hc_http_connect.argtypes), 6)
+        self.assertEqual(len(hc.load().hc_background_submit.argtypes), 8)
 
 
 class TestConfigCases(unittest.TestCase):

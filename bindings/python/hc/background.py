@@ -8,7 +8,8 @@ from hc.native import _CBackgroundResult, load, request_fns, to_bytes
 from hc.results import BackgroundResult
 
 _BackgroundResultPtr = ctypes.POINTER(_CBackgroundResult)
-_INT_MAX = 2**31 - 1
+_INT_MAX = 2**31 - 1  # timeout_ms is a C int: a longer wait is clamped, not wrapped
+
 
 def submit(pool, url, options=None, body=None):
     """Queue a request on a pool (defined by a ``pool`` setting) and return its id at once.

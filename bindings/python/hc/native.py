@@ -96,7 +96,7 @@ def _candidates():
 
 def load():
     """Load libhc (once per process) and return the ctypes handle."""
-    global _lib
+    global _lib, _untyped
     if _lib is not None:
         return _lib
     errors = []
@@ -117,7 +117,6 @@ def load():
         fn = lib[name]  # a new entry point, apart from the declared lib.<name>
         fn.restype = getattr(lib, name).restype
         untyped[name] = fn
-    global _untyped
     _untyped = untyped
     _lib = lib  # kept for the life of the process: never unloaded
     return lib

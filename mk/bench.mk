@@ -27,11 +27,8 @@ bench-deps:
 	if [ -n "$$need" ]; then echo "bench: installing$$need"; \
 	  export DEBIAN_FRONTEND=noninteractive; apt-get update -q >/dev/null && apt-get install -y -q $$need >/dev/null; fi
 
-$(BENCH)/hc_bench: ctest/bench/hc_bench.c include/hc.h $(LIB)
-	@mkdir -p $(@D)
-	gcc -std=c99 -Wall -Wextra -Werror -O2 -D_GNU_SOURCE -Iinclude -o $@ $< $(LINK_HC)
-
-$(BENCH)/cold_call: ctest/bench/cold_call.c include/hc.h $(LIB)
+# The programs that call libhc.
+$(BENCH)/hc_bench $(BENCH)/cold_call: $(BENCH)/%: ctest/bench/%.c include/hc.h $(LIB)
 	@mkdir -p $(@D)
 	gcc -std=c99 -Wall -Wextra -Werror -O2 -D_GNU_SOURCE -Iinclude -o $@ $< $(LINK_HC)
 
@@ -66,5 +63,5 @@ bench-smoke: bench-deps $(BENCH)/hc_bench $(BENCH)/curl_bench $(BENCH)/measure
 # programs with a few calls (so that they keep working; their figures are not checked).
 test: bench-smoke bench-cold-smoke
 
-bench-cold-smoke:
-	$(MAKE) --no-print-directory bench-cold BENCH_COLD_N=100
+bench-cold-smoke: BENCH_COLD_N := 100
+bench-cold-smoke: bench-cold

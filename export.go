@@ -17,6 +17,7 @@ package main
 import "C"
 
 import (
+	"runtime"
 	"time"
 	"unsafe"
 
@@ -223,6 +224,12 @@ func hcgo_shutdown(graceMs C.int) C.int {
 func hcgo_curlerror(code C.int) *C.char {
 	return curlErrorText(int(code))
 }
+
+// hcgo_yield lets the scheduler reschedule the calling thread's goroutine: capi.c's
+// hc_stay_scheduled calls it every few milliseconds on a thread that keeps calling hc.
+//
+//export hcgo_yield
+func hcgo_yield() { runtime.Gosched() }
 
 // request runs one synchronous call on the initialised engine, stores its answer in
 // *result and returns Kamailio's return value. Everything fn does, argument conversion

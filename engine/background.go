@@ -15,7 +15,6 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"golang.org/x/sync/semaphore"
@@ -416,7 +415,7 @@ func (e *Engine) Poll(timeout time.Duration) *BackgroundResult {
 
 // ReadyFD is a descriptor that is readable while results wait to be polled, for epoll,
 // libevent or asyncio. The host must neither read nor close it.
-func (e *Engine) ReadyFD() int { return e.bg.done.readFD }
+func (e *Engine) ReadyFD() int { return e.bg.done.exportFD() }
 
 // Pending is the number of accepted requests without a result yet.
 func (e *Engine) Pending() int {
@@ -440,82 +439,4 @@ func transferErrorResult(ce *curlError) *BackgroundResult {
 // errorResult is Halon's {error} for a curl error.
 func errorResult(ce *curlError) *BackgroundResult {
 	return &BackgroundResult{CurlCode: ce.code, Error: CurlStrerror(ce.code), Detail: ce.msg}
-}
-
-// completions is the queue of finished results plus a pipe that holds one byte exactly
-// while the queue is not empty, so that the read end is level-triggered "readable while
-// results wait" for any event loop.
-type completions struct {
-	mu      sync.Mutex
-	list    []*BackgroundResult
-	head    int
-	readFD  int
-	writeFD int
-	pushed  func() // told after every push (the loop's resultPushed); nil: none
-}
-
-func (c *completions) init() error {
-	var p [2]int
-	if err := syscall.Pipe2(p[:], syscall.O_NONBLOCK|syscall.O_CLOEXEC); err != nil {
-		return err
-	}
-	c.readFD, c.writeFD = p[0], p[1]
-	return nil
-}
-
-func (c *completions) push(r *BackgroundResult) {
-	c.mu.Lock()
-	if c.head == len(c.list) {
-		_, _ = syscall.Write(c.writeFD, []byte{1}) // empty -> not empty
-	}
-	c.list = append(c.list, r)
-	c.mu.Unlock()
-	if c.pushed != nil {
-		c.pushed()
-	}
-}
-
-// waiting reports whether results wait to be popped.
-func (c *completions) waiting() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.head < len(c.list)
-}
-
-func (c *completions) tryPop() *BackgroundResult {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.head == len(c.list) {
-		return nil
-	}
-	r := c.list[c.head]
-	c.list[c.head] = nil
-	c.head++
-	if c.head == len(c.list) { // not empty -> empty
-		var b [1]byte
-		_, _ = syscall.Read(c.readFD, b[:])
-		c.list, c.head = c.list[:0], 0
-	}
-	return r
-}
-
-// pop waits on the calling thread, in poll(2) on the pipe, rather than parking the
-// goroutine: Poll is called from the host's thread, to which cgo locks the goroutine, and
-// a parked locked goroutine costs two thread hand-offs to wake (see directconn.go).
-func (c *completions) pop(timeout time.Duration) *BackgroundResult {
-	if r := c.tryPop(); r != nil || timeout == 0 {
-		return r
-	}
-	var deadline time.Time
-	if timeout > 0 {
-		deadline = time.Now().Add(timeout)
-	}
-	for {
-		if err := waitFD(uintptr(c.readFD), pollIn, deadline); err != nil {
-			return c.tryPop()
-		}
-		if r := c.tryPop(); r != nil {
-			return r
-		}
-	}
 }

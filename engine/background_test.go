@@ -1381,6 +1381,33 @@ func TestBackgroundReadyFD(t *testing.T) {
 	}
 }
 
+// TestBackgroundReadyFDAfterResults: the pipe holds its byte only once someone may watch
+// it (completions.go), so a descriptor first asked for while results already wait must
+// be readable at once, and stop being readable when they are polled.
+func TestBackgroundReadyFDAfterResults(t *testing.T) {
+	bgtWatchdog(t, 30*time.Second)
+	ok := newBgtServer(t, bgtOK)
+	e := bgtEngine(t, `pool = {"id":"p","max_total":2}`)
+	for i := 0; i < 2; i++ {
+		bgtSubmit(t, e, "p", ok.url("/"), nil)
+	}
+	if !bgtWaitFor(5*time.Second, func() bool { return e.Pending() == 0 }) {
+		t.Fatal("requests did not finish")
+	}
+	fd := e.ReadyFD()
+	if !bgtReadable(t, fd) {
+		t.Fatal("not readable with two results waiting before the descriptor was asked for")
+	}
+	for i := 0; i < 2; i++ {
+		if bgtPoll(t, e, 0) == nil {
+			t.Fatalf("result %d missing", i)
+		}
+	}
+	if bgtReadable(t, fd) {
+		t.Fatal("readable after every result was polled")
+	}
+}
+
 // ---------------------------------------------------------------------------------
 // 8. Timings.
 

@@ -280,7 +280,7 @@ func (l *loop) poll(timeout time.Duration) *BackgroundResult {
 			}
 			l.waiting.Add(1)
 		}
-		err := waitFD(uintptr(done.readFD), pollIn, wait)
+		err := done.wait(wait)
 		if slice {
 			l.waiting.Add(-1)
 		}

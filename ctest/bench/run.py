@@ -283,11 +283,11 @@ def report(res, meta):
     lines.append("| interpreter | per call | Python | C driver | added by the binding | verdict |")
     lines.append("|---|---|---|---|---|---|")
     for label, py in res["python"].items():
-        for what, k, c in (("CPU (process user+sys, all threads)", "py_cpu", "c_cpu"), ("wall time", "py_us", "c_us")):
-            added = py["added_" + k.split("_")[1]]
+        for what, unit in (("CPU (process user+sys, all threads)", "cpu"), ("wall time", "us")):
+            added = py["added_" + unit]
             lines.append("| %s | %s | %.1f µs | %.1f µs | **%.1f µs** (%.1f–%.1f) | %s |" % (
-                label, what, py[k]["med"], py[c]["med"], added["med"], added["min"], added["max"],
-                verdict(added["med"] <= PY_TARGET_US)))
+                label, what, py["py_" + unit]["med"], py["c_" + unit]["med"], added["med"], added["min"],
+                added["max"], verdict(added["med"] <= PY_TARGET_US)))
     w = res["wrk"]
     lines.append("")
     lines.append("Ceiling (`wrk -t1` on the same nginx, `/small` over http): " + ", ".join(

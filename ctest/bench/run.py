@@ -114,6 +114,22 @@ class Nginx:
         port = self.http_port if scheme == "http" else self.https_port
         return "%s://127.0.0.1:%d%s" % (scheme, port, path)
 
+    def busy_ns(self):
+        """CPU time the workers have used so far, in ns (from /proc/PID/schedstat), or None
+        where the kernel does not report it. Read around a run, it tells how busy the run
+        kept the server: near 100 % of the run's wall time, the client is as fast as this
+        nginx can answer, and its rate is the server's, not its own."""
+        try:
+            with open("/proc/%d/task/%d/children" % (self.proc.pid, self.proc.pid)) as f:
+                workers = f.read().split()
+            total = 0
+            for pid in workers:
+                with open("/proc/%s/schedstat" % pid) as f:
+                    total += int(f.read().split()[0])
+            return total if workers else None
+        except (OSError, ValueError):
+            return None
+
     @property
     def cafile(self):
         return os.path.join(self.prefix, "cert.pem")
@@ -150,13 +166,19 @@ class Bench:
         env = dict(self.env)
         if m.get("post"):
             env["BENCH_POST"] = POST_BODY
+        server0 = self.ngx.busy_ns()
         text, cpu, rss = run_measured(argv, env)
+        server1 = self.ngx.busy_ns()
         got = re.search(r"requests ([0-9.]+) s ([0-9.]+) req/s fails=(\d+) bytes=(\d+)", text)
         if not got or int(got.group(3)) != 0:
             raise RuntimeError("%s %s: unexpected output %r" % (side, m["name"], text))
         loop = re.search(r"loop_cpu_us=([0-9.]+)", text)
+        # The server's share of the request loop's wall time that it spent on the CPU.
+        busy = None
+        if server0 is not None and server1 is not None:
+            busy = min(100.0, (server1 - server0) / 1e9 / float(got.group(1)) * 100)
         return dict(rps=float(got.group(2)), cpu_us=cpu * 1e6 / n, rss_kib=rss, bytes=int(got.group(4)),
-                    loop_cpu_us=float(loop.group(1)) if loop else None)
+                    loop_cpu_us=float(loop.group(1)) if loop else None, server_busy=busy)
 
     def python_overhead(self, n, pythons):
         """Per hc.http_connect call on a kept connection, measured around the request loop
@@ -249,6 +271,10 @@ def fmt_rate(s):
     return "%.0f (%.0f–%.0f)" % (s["med"], s["min"], s["max"])
 
 
+def fmt_busy(pct):
+    return "n/a" if pct is None else "%.0f %%" % pct
+
+
 def verdict(ok):
     return "met" if ok else "**missed**"
 
@@ -258,8 +284,8 @@ def report(res, meta):
     lines = []
     lines.append("| mode | hc req/s median (min–max) | libcurl req/s median (min–max) | **hc/libcurl** | "
                  "hc CPU µs/req | libcurl CPU µs/req | CPU hc/libcurl | hc peak RSS MiB | libcurl peak RSS MiB | "
-                 "RSS hc/libcurl | target (req/s, CPU) | verdict |")
-    lines.append("|" + "---|" * 12)
+                 "RSS hc/libcurl | nginx busy (hc, libcurl) | target (req/s, CPU) | verdict |")
+    lines.append("|" + "---|" * 13)
     rows = []
     for m in MODES:
         r = res["modes"][m["name"]]
@@ -270,10 +296,11 @@ def report(res, meta):
         ok = ratio >= m["target"][0] and cpu_ratio <= m["target"][1] and rss_ratio <= RSS_TARGET
         rows.append((m["name"], ratio, cpu_ratio, rss_ratio))
         cpu_t = "≤ libcurl" if m["target"][1] == 1.0 else "≤ %.1f×" % m["target"][1]
-        lines.append("| %s | %s | %s | **%.2f×** | %.1f | %.1f | %.2f× | %.1f | %.1f | %.2f× | ≥ %.1f×, %s | %s |" % (
+        busy = ", ".join(fmt_busy(x["server_busy"]["med"] if x.get("server_busy") else None) for x in (h, c))
+        lines.append("| %s | %s | %s | **%.2f×** | %.1f | %.1f | %.2f× | %.1f | %.1f | %.2f× | %s | ≥ %.1f×, %s | %s |" % (
             m["name"], fmt_rate(h["rps"]), fmt_rate(c["rps"]), ratio, h["cpu_us"]["med"], c["cpu_us"]["med"],
-            cpu_ratio, h["rss_kib"]["med"] / 1024, c["rss_kib"]["med"] / 1024, rss_ratio, m["target"][0], cpu_t,
-            verdict(ok)))
+            cpu_ratio, h["rss_kib"]["med"] / 1024, c["rss_kib"]["med"] / 1024, rss_ratio, busy, m["target"][0],
+            cpu_t, verdict(ok)))
     lines.append("")
     lines.append("Python binding, per `hc.http_connect` call on a kept connection (`/small`), measured "
                  "around the request loop of the C driver and of a Python process on each interpreter, back to "
@@ -292,6 +319,11 @@ def report(res, meta):
     lines.append("")
     lines.append("Ceiling (`wrk -t1` on the same nginx, `/small` over http): " + ", ".join(
         "%s connections %s req/s" % (k, fmt_rate(v)) for k, v in sorted(w.items(), key=lambda kv: int(kv[0]))) + ".")
+    lines.append("")
+    lines.append("nginx busy: the CPU time nginx's worker used during a driver's request loop (its "
+                 "`/proc/PID/schedstat`), as a share of the loop's wall time; median of the rounds. Near 100 %, "
+                 "the client keeps the one worker saturated: its rate is the server's, and so is the "
+                 "ratio's ceiling.")
     return lines, rows
 
 
@@ -429,9 +461,11 @@ def main():
             if args.only:
                 for m in modes:
                     h, c = raw[m["name"]]["hc"][-1], raw[m["name"]]["curl"][-1]
-                    print("round %d %-18s hc %8.0f req/s %6.1f µs  curl %8.0f req/s %6.1f µs  ratio %.2f cpu %.2f" % (
-                        rnd + 1, m["name"], h["rps"], h["cpu_us"], c["rps"], c["cpu_us"], h["rps"] / c["rps"],
-                        h["cpu_us"] / c["cpu_us"]), flush=True)
+                    print("round %d %-18s hc %8.0f req/s %6.1f µs  curl %8.0f req/s %6.1f µs  ratio %.2f cpu %.2f"
+                          "  nginx busy %s / %s" % (
+                              rnd + 1, m["name"], h["rps"], h["cpu_us"], c["rps"], c["cpu_us"], h["rps"] / c["rps"],
+                              h["cpu_us"] / c["cpu_us"], fmt_busy(h["server_busy"]), fmt_busy(c["server_busy"])),
+                          flush=True)
                 continue
             for side in order:
                 z = b.driver(side, dict(name="start", scheme="http", path="/small", mode="multi", conc=1), 1)
@@ -444,6 +478,9 @@ def main():
         for name, sides in raw.items():
             res["modes"][name] = {s: {k: stats([x[k] for x in runs]) for k in ("rps", "cpu_us", "rss_kib")}
                                   for s, runs in sides.items()}
+            for s, runs in sides.items():
+                busy = [x["server_busy"] for x in runs if x["server_busy"] is not None]
+                res["modes"][name][s]["server_busy"] = stats(busy) if busy else None
         if args.only:
             for name, sides in res["modes"].items():
                 h, c = sides["hc"], sides["curl"]

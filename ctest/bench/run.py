@@ -174,9 +174,9 @@ class Bench:
             raise RuntimeError("%s %s: unexpected output %r" % (side, m["name"], text))
         loop = re.search(r"loop_cpu_us=([0-9.]+)", text)
         # The server's share of the request loop's wall time that it spent on the CPU.
-        busy = None
-        if server0 is not None and server1 is not None:
-            busy = min(100.0, (server1 - server0) / 1e9 / float(got.group(1)) * 100)
+        busy, secs = None, float(got.group(1))
+        if server0 is not None and server1 is not None and secs > 0:
+            busy = min(100.0, (server1 - server0) / 1e9 / secs * 100)
         return dict(rps=float(got.group(2)), cpu_us=cpu * 1e6 / n, rss_kib=rss, bytes=int(got.group(4)),
                     loop_cpu_us=float(loop.group(1)) if loop else None, server_busy=busy)
 

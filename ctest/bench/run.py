@@ -176,7 +176,7 @@ class Bench:
         # The server's share of the request loop's wall time that it spent on the CPU.
         busy, secs = None, float(got.group(1))
         if server0 is not None and server1 is not None and secs > 0:
-            busy = min(100.0, (server1 - server0) / 1e9 / secs * 100)
+            busy = (server1 - server0) / 1e9 / secs * 100
         return dict(rps=float(got.group(2)), cpu_us=cpu * 1e6 / n, rss_kib=rss, bytes=int(got.group(4)),
                     loop_cpu_us=float(loop.group(1)) if loop else None, server_busy=busy)
 
@@ -242,6 +242,15 @@ def pythons():
 
 def stats(xs):
     return dict(min=min(xs), med=statistics.median(xs), max=max(xs))
+
+
+def side_stats(runs):
+    """One side's figures over the rounds of a mode; server_busy is None where the kernel
+    did not report nginx's CPU time."""
+    out = {k: stats([x[k] for x in runs]) for k in ("rps", "cpu_us", "rss_kib")}
+    busy = [x["server_busy"] for x in runs if x["server_busy"] is not None]
+    out["server_busy"] = stats(busy) if busy else None
+    return out
 
 
 def machine_note():
@@ -476,11 +485,7 @@ def main():
             print("round %d/%d done (%s)" % (rnd + 1, args.rounds, time.strftime("%H:%M:%S")), flush=True)
         res = {"modes": {}}
         for name, sides in raw.items():
-            res["modes"][name] = {s: {k: stats([x[k] for x in runs]) for k in ("rps", "cpu_us", "rss_kib")}
-                                  for s, runs in sides.items()}
-            for s, runs in sides.items():
-                busy = [x["server_busy"] for x in runs if x["server_busy"] is not None]
-                res["modes"][name][s]["server_busy"] = stats(busy) if busy else None
+            res["modes"][name] = {s: side_stats(runs) for s, runs in sides.items()}
         if args.only:
             for name, sides in res["modes"].items():
                 h, c = sides["hc"], sides["curl"]

@@ -39,11 +39,11 @@ POST_BODY = "name=hc&value=" + "x" * 100  # a small form body, as a module would
 # name, path, scheme, driver mode, requests per run, in flight, POST?, targets
 # Targets: (min req/s ratio hc/curl, max CPU ratio hc/curl), from issue 7.
 MODES = [
-    dict(name="sync kept /small", scheme="http", path="/small", mode="sync", n=6000, target=(1.1, 1.0)),
+    dict(name="sync kept /small", scheme="http", path="/small", mode="sync", n=6000, target=(1.1, 1.0), wrk="1"),
     dict(name="sync kept /post", scheme="http", path="/post", mode="sync", n=6000, post=True, target=(1.1, 1.0)),
     dict(name="new conn /small", scheme="http", path="/small", mode="fresh", n=2500, target=(1.0, 1.0)),
-    dict(name="background 64", scheme="http", path="/small", mode="multi", n=12000, conc=64, target=(1.2, 1.0)),
-    dict(name="background 256", scheme="http", path="/small", mode="multi", n=12000, conc=256, target=(1.3, 1.1)),
+    dict(name="background 64", scheme="http", path="/small", mode="multi", n=12000, conc=64, target=(1.2, 1.0), wrk="64"),
+    dict(name="background 256", scheme="http", path="/small", mode="multi", n=12000, conc=256, target=(1.3, 1.1), wrk="256"),
     dict(name="sync kept 1 MiB", scheme="http", path="/1m", mode="sync", n=400, target=(1.0, 1.0)),
     dict(name="https kept /small", scheme="https", path="/small", mode="sync", n=5000, target=(1.1, 1.0)),
     dict(name="https new conn", scheme="https", path="/small", mode="fresh", n=400, target=(1.0, 1.0)),
@@ -328,6 +328,20 @@ def report(res, meta):
     lines.append("")
     lines.append("Ceiling (`wrk -t1` on the same nginx, `/small` over http): " + ", ".join(
         "%s connections %s req/s" % (k, fmt_rate(v)) for k, v in sorted(w.items(), key=lambda kv: int(kv[0]))) + ".")
+    lines.append("")
+    lines.append("The same server's rate for a lean client: the modes that `wrk` repeats (http `/small`, as many "
+                 "connections as requests in flight), each client's median as a share of `wrk`'s, and `wrk`/libcurl, "
+                 "the ratio that a client as fast as `wrk` would show:")
+    lines.append("")
+    lines.append("| mode | `wrk` req/s | hc / `wrk` | libcurl / `wrk` | `wrk` / libcurl | target |")
+    lines.append("|---|---|---|---|---|---|")
+    for m in MODES:
+        if m.get("wrk") not in w or m["name"] not in res["modes"]:
+            continue
+        r, top = res["modes"][m["name"]], w[m["wrk"]]["med"]
+        hc_rate, curl_rate = r["hc"]["rps"]["med"], r["curl"]["rps"]["med"]
+        lines.append("| %s | %.0f | %.0f %% | %.0f %% | %.2f× | ≥ %.1f× |" % (
+            m["name"], top, hc_rate / top * 100, curl_rate / top * 100, top / curl_rate, m["target"][0]))
     lines.append("")
     lines.append("nginx busy: the CPU time nginx's worker used during a driver's request loop (its "
                  "`/proc/PID/schedstat`), as a share of the loop's wall time; median of the rounds. Near 100 %, "

@@ -36,7 +36,8 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 
 POST_BODY = "name=hc&value=" + "x" * 100  # a small form body, as a module would send
 
-# name, path, scheme, driver mode, requests per run, in flight, POST?, targets
+# name, path, scheme, driver mode, requests per run, in flight, POST?, targets, and for the
+# modes that a `wrk` run repeats, its number of connections (a key of the wrk results).
 # Targets: (min req/s ratio hc/curl, max CPU ratio hc/curl), from issue 7.
 MODES = [
     dict(name="sync kept /small", scheme="http", path="/small", mode="sync", n=6000, target=(1.1, 1.0), wrk="1"),

@@ -337,7 +337,7 @@ def report(res, meta):
     lines.append("| mode | `wrk` req/s | hc / `wrk` | libcurl / `wrk` | `wrk` / libcurl | target |")
     lines.append("|---|---|---|---|---|---|")
     for m in MODES:
-        if m.get("wrk") not in w or m["name"] not in res["modes"]:
+        if "wrk" not in m:
             continue
         r, top = res["modes"][m["name"]], w[m["wrk"]]["med"]
         hc_rate, curl_rate = r["hc"]["rps"]["med"], r["curl"]["rps"]["med"]
@@ -475,7 +475,8 @@ def main():
         before = machine_note()
         raw = {m["name"]: {"hc": [], "curl": []} for m in modes}
         start = {"hc": [], "curl": []}
-        pyraw, wrkraw, interpreters = [], {"1": [], "64": [], "256": []}, pythons()
+        pyraw, interpreters = [], pythons()
+        wrkraw = {m["wrk"]: [] for m in MODES if "wrk" in m}  # connections -> req/s per round
         for rnd in range(args.rounds):
             order = ("hc", "curl") if rnd % 2 == 0 else ("curl", "hc")
             for m in modes:

@@ -361,8 +361,11 @@ func (e *Engine) Cancel(id uint64) error {
 	}
 	j.cancel(errCancelled)
 	j.stop.fire()
-	if j.loopURL != nil && b.loop.sleeping.Load() {
-		b.loop.wake() // the loop frees its connection and limits at once
+	if j.loopURL != nil {
+		b.loop.endedElsewhere.Store(true)
+		if b.loop.sleeping.Load() {
+			b.loop.wake() // the loop frees its connection and limits at once
+		}
 	}
 	return nil
 }
@@ -392,6 +395,7 @@ func (e *Engine) Shutdown(grace time.Duration) {
 			j.stop.fire()
 		}
 		if b.loop != nil {
+			b.loop.endedElsewhere.Store(true)
 			b.loop.wake()
 		}
 		<-idle

@@ -858,6 +858,34 @@ func TestBackgroundTimeouts(t *testing.T) {
 		}
 	})
 
+	// The loop looks for deadlines only when the earliest it knows of is due: one that
+	// arrives after a later one must still end its request on time, also on a kept
+	// connection (no connect deadline to look at).
+	t.Run("earlier deadline after a later one", func(t *testing.T) {
+		slow := newBgtServer(t, bgtOK)
+		e := bgtEngine(t, `pool = {"id":"p"}`)
+		slow.delay.Store(int64(100 * time.Millisecond)) // two requests in flight: two kept connections
+		for _, id := range []uint64{bgtSubmit(t, e, "p", slow.url("/a"), nil), bgtSubmit(t, e, "p", slow.url("/b"), nil)} {
+			if r := bgtPoll(t, e, 5*time.Second); bgtCheck(r, bgtWantOK) != "" {
+				t.Fatalf("warm-up %d: %s", id, bgtCheck(r, bgtWantOK))
+			}
+		}
+		if n := slow.accepted.Load(); n != 2 {
+			t.Fatalf("%d connections after the warm-up, want 2", n)
+		}
+		slow.delay.Store(int64(2 * time.Second))
+		long := bgtSubmit(t, e, "p", slow.url("/long"), map[string]any{"timeout": 20})
+		t0 := time.Now()
+		id := bgtSubmit(t, e, "p", slow.url("/short"), map[string]any{"timeout": to.Seconds()})
+		check(t, e, id, t0)
+		if r := bgtPoll(t, e, 5*time.Second); r.ID != long || bgtCheck(r, bgtWantOK) != "" {
+			t.Errorf("long: id %d %s", r.ID, bgtCheck(r, bgtWantOK))
+		}
+		if n := slow.accepted.Load(); n != 2 {
+			t.Errorf("%d connections, want the 2 kept ones", n)
+		}
+	})
+
 	t.Run("silent mid-body", func(t *testing.T) {
 		s := newBgtServer(t, bgtStallBody)
 		e := bgtEngine(t, `pool = {"id":"p"}`)

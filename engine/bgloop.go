@@ -85,6 +85,10 @@ type loop struct {
 	quit     chan struct{}
 	stats    struct{ completed, handedOver, gaveUp atomic.Int64 } // how jobs left the loop
 
+	// endedElsewhere is set when Cancel or Shutdown ends one of the loop's jobs: the
+	// next round's sweep must look for it.
+	endedElsewhere atomic.Bool
+
 	mu       sync.Mutex
 	pending  []*job // submitted, not yet started by the leader
 	npending atomic.Int32
@@ -93,6 +97,10 @@ type loop struct {
 	byFD    []*lconn // the loop's connections by descriptor
 	running []*ltransfer
 	blocked []*job // waiting for their pool's limits, in submission order
+	// checkAt is when sweep must next look for a deadline: no blocked job's or running
+	// transfer's deadline is earlier (it may be earlier than all of them, never later).
+	// Zero: none has a deadline.
+	checkAt time.Time
 	idle    map[idleKey][]*lconn
 	nidle   map[*bgPool]int
 	events  []syscall.EpollEvent
@@ -361,9 +369,11 @@ func (l *loop) release() {
 func (l *loop) round(wait time.Duration, who int32) {
 	// Ended transfers give their limits back before the blocked jobs try them.
 	now := time.Now()
-	l.sweep(now)
+	if l.sweepDue(now) {
+		l.sweep(now)
+	}
 	l.startPending()
-	if next, ok := l.nextDeadline(); ok && (wait < 0 || next.Sub(now) < wait) {
+	if next := l.checkAt; !next.IsZero() && (wait < 0 || next.Sub(now) < wait) {
 		wait = max(next.Sub(now), 0)
 	}
 	ms := -1
@@ -471,11 +481,15 @@ func (l *loop) start(j *job) {
 	release, ok := j.pool.tryAcquire(u.originKey())
 	if !ok { // the limits are taken: it waits for them, inside its timeout
 		l.blocked = append(l.blocked, j)
+		if j.spec.Timeout > 0 {
+			l.noteDeadline(j.submitted.Add(j.spec.Timeout))
+		}
 		return
 	}
 	t := &ltransfer{j: j, u: u, release: release, timings: Timings{Queue: time.Since(j.submitted)}}
 	if j.spec.Timeout > 0 {
 		t.deadline = j.submitted.Add(j.spec.Timeout)
+		l.noteDeadline(t.deadline)
 	}
 	if !l.writeRequest(t) {
 		return
@@ -492,6 +506,7 @@ func (l *loop) start(j *job) {
 	if !t.deadline.IsZero() && t.deadline.Before(t.connectBy) {
 		t.connectBy = t.deadline
 	}
+	l.noteDeadline(t.connectBy)
 	l.track(t)
 	l.connect(t, key)
 }
@@ -874,8 +889,25 @@ func (l *loop) dropIdle(c *lconn) {
 	l.closeConn(c)
 }
 
-// sweep ends the jobs that were cancelled, shut down or ran out of time.
+// sweepDue reports whether sweep has work: a job that Cancel or Shutdown ended, or a
+// deadline reached. Looking at every transfer in every round instead took a tenth of
+// the loop's user time at 256 in flight (BENCHMARKS.md), as it grows with the transfers
+// in flight: libcurl keeps its timeouts sorted for the same reason.
+func (l *loop) sweepDue(now time.Time) bool {
+	return l.endedElsewhere.Load() && l.endedElsewhere.Swap(false) || !l.checkAt.IsZero() && !now.Before(l.checkAt)
+}
+
+// noteDeadline tells the loop that a blocked job or a running transfer ends at d.
+func (l *loop) noteDeadline(d time.Time) {
+	if !d.IsZero() && (l.checkAt.IsZero() || d.Before(l.checkAt)) {
+		l.checkAt = d
+	}
+}
+
+// sweep ends the jobs that were cancelled, shut down or ran out of time, and sets
+// checkAt to the earliest deadline of the rest.
 func (l *loop) sweep(now time.Time) {
+	l.checkAt = time.Time{}
 	kept := l.blocked[:0]
 	for _, j := range l.blocked {
 		switch {
@@ -889,6 +921,9 @@ func (l *loop) sweep(now time.Time) {
 			l.e.finishJob(j, res)
 		default:
 			kept = append(kept, j)
+			if j.spec.Timeout > 0 {
+				l.noteDeadline(j.submitted.Add(j.spec.Timeout))
+			}
 		}
 	}
 	clear(l.blocked[len(kept):])
@@ -906,32 +941,15 @@ func (l *loop) sweep(now time.Time) {
 			res = connectFailed(t.c.key.ap, os.ErrDeadlineExceeded)
 		}
 		if res == nil {
+			l.noteDeadline(t.deadline)
+			if t.phase == phaseConnecting {
+				l.noteDeadline(t.connectBy)
+			}
 			i++
 			continue
 		}
 		l.fail(t, res) // the last one moves to i
 	}
-}
-
-// nextDeadline returns the earliest time at which sweep has a job to end.
-func (l *loop) nextDeadline() (next time.Time, ok bool) {
-	earliest := func(d time.Time) {
-		if !d.IsZero() && (!ok || d.Before(next)) {
-			next, ok = d, true
-		}
-	}
-	for _, j := range l.blocked {
-		if j.spec.Timeout > 0 {
-			earliest(j.submitted.Add(j.spec.Timeout))
-		}
-	}
-	for _, t := range l.running {
-		earliest(t.deadline)
-		if t.phase == phaseConnecting {
-			earliest(t.connectBy)
-		}
-	}
-	return next, ok
 }
 
 // giveUp hands a job that has sent nothing to the goroutine path, with the limits it

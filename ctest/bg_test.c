@@ -198,20 +198,39 @@ static void test_queue_timeout_cancel(void)
     char err[HC_ERROR_SIZE];
     double submitted = now_s(); /* a's 0.3 s run from its submission */
     hc_request_id a = submit("tiny", url_stall, "{\"timeout\": 0.3}");
-    hc_request_id b = submit("tiny", url_stall, "{\"timeout\": 10}");
+    /* b must still be in flight when it is cancelled below: its own timeout outlasts the
+     * longest wait for a's result that passes (3 s, times HC_TEST_SLOWDOWN). */
+    char b_options[64];
+    snprintf(b_options, sizeof b_options, "{\"timeout\": %g}", 10 * slow);
+    hc_request_id b = submit("tiny", url_stall, b_options);
     hc_request_id c;
     double t0 = now_s();
     CHECK(hc_background_submit("tiny", url_stall, NULL, NULL, 0, &c, err, sizeof err) == HC_E_QUEUE_FULL,
           "queue full: %s", err);
     CHECK(now_s() - t0 < 0.05 * slow, "refused at once (%.3f s)", now_s() - t0);
 
-    hc_background_result *r = wait_result(a, 5);
+    /* a's result, keeping b's should it come first (wait_result would drop it) */
+    hc_background_result *r = NULL, *early_b = NULL;
+    for (double end = now_s() + 5 * slow; r == NULL && now_s() < end;) {
+        hc_background_result *x = NULL;
+        if (hc_background_poll(50, &x) != HC_OK)
+            continue;
+        if (x->id == a)
+            r = x;
+        else if (x->id == b && early_b == NULL)
+            early_b = x;
+        else
+            hc_background_result_free(x);
+    }
     double waited = now_s() - submitted;
     CHECK(r != NULL && r->curl_code == 28 && strcmp(r->error, "Timeout was reached") == 0 &&
               r->outcome == HC_COMPLETED && r->status == 0,
           "silent server: timeout 28 (%s)", r ? r->error : "no result");
     CHECK(waited >= 0.25 && waited < 3 * slow, "after %.2f s", waited);
     hc_background_result_free(r);
+    CHECK(early_b == NULL, "b ended before its cancel, %.2f s after its submission: curl %d (%s: %s)", waited,
+          early_b ? early_b->curl_code : 0, early_b ? early_b->error : "", early_b ? early_b->detail : "");
+    hc_background_result_free(early_b);
 
     CHECK(hc_background_cancel(b) == HC_OK, "cancel");
     r = wait_result(b, 5);

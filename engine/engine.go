@@ -50,6 +50,7 @@ func New(cfg *Config) (*Engine, error) {
 	if cfg == nil {
 		return nil, errors.New("engine: nil config")
 	}
+	reserveDescriptors(socketsNeeded(cfg))
 	e := &Engine{cfg: cfg, conns: make(map[string]*connState, len(cfg.Connections))}
 	e.cnt.connections.Store(uint64(cfg.HTTPConCount))
 	cas := &caCache{}

@@ -144,7 +144,10 @@ const hc_version_info_t *hc_version_info(void);
  * HC_E_ALREADY_INIT if a previous hc_init succeeded (a new configuration means a new
  * process); HC_E_MULTI_RUNTIME if another Go runtime is loaded; HC_E_FORKED in a forked
  * child; HC_E_INVALID for invalid arguments. Reads config_file; does not block on the
- * network. Any thread, but only one call can succeed. */
+ * network. Grows the process's descriptor table to hold the sockets the pools and kept
+ * connections may open at once: in a threaded process each growth waits for the kernel
+ * (about 15 ms), and this moves that wait from the first requests to hc_init. Any
+ * thread, but only one call can succeed. */
 hc_code hc_init(const char *settings, char *errbuf, size_t errbuf_len);
 
 /* hc_listcon returns every defined connection with its effective parameters as a JSON

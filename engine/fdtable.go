@@ -1,6 +1,6 @@
 // This file owns the process's descriptor table reservation: at start-up, the kernel's
 // table of file descriptors is grown to hold the sockets the configuration may open at
-// once, so that growing it never stalls a request.
+// once, so that hc's own sockets do not make it grow while a request waits.
 //
 // Why: Linux grows a process's descriptor table when a new descriptor does not fit
 // (past 256, 512, 1024, ...). In a process with more than one thread, which every

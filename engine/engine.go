@@ -50,7 +50,7 @@ func New(cfg *Config) (*Engine, error) {
 	if cfg == nil {
 		return nil, errors.New("engine: nil config")
 	}
-	reserveDescriptors(socketsNeeded(cfg))
+	reserveDescriptors(descriptorsNeeded(cfg))
 	e := &Engine{cfg: cfg, conns: make(map[string]*connState, len(cfg.Connections))}
 	e.cnt.connections.Store(uint64(cfg.HTTPConCount))
 	cas := &caCache{}

@@ -25,11 +25,12 @@ import (
 // kernel memory, and a configuration that needs more is left to grow on demand.
 const maxReservedDescriptors = 65536
 
-// socketsNeeded is how many sockets cfg may hold at once: each background pool's
-// max_total (an unlimited pool: what its connection cache keeps), one kept connection
-// per named connection with keep_connections, and the event loop's two descriptors.
-func socketsNeeded(cfg *Config) int {
-	n := 2
+// descriptorsNeeded is how many descriptors cfg may hold open at once: each background
+// pool's max_total (an unlimited pool: what its connection cache keeps), one kept
+// connection per named connection with keep_connections, and four of the background's
+// own: the loop's epoll set and eventfd, and the two ends of the results pipe.
+func descriptorsNeeded(cfg *Config) int {
+	n := 4
 	for _, pc := range cfg.Pools {
 		if pc.MaxTotal > 0 {
 			n += pc.MaxTotal

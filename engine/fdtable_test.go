@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-func TestSocketsNeeded(t *testing.T) {
+func TestDescriptorsNeeded(t *testing.T) {
 	kept, notKept := testConn("a", "http", "h"), testConn("b", "http", "h")
 	kept.KeepConnections = 1
 	tests := []struct {
@@ -16,15 +16,15 @@ func TestSocketsNeeded(t *testing.T) {
 		cfg  *Config
 		want int
 	}{
-		{"nothing configured: the loop's two", testConfig(), 2},
-		{"kept connections count one each", testConfig(kept, notKept, nil), 3},
-		{"pools count max_total", &Config{Pools: []PoolConfig{{ID: "x", MaxTotal: 256}, {ID: "y", MaxTotal: 3}}}, 261},
-		{"an unlimited pool counts its connection cache", &Config{Pools: []PoolConfig{{ID: "x"}}}, 2 + maxIdlePerConnection},
+		{"nothing configured: the background's four", testConfig(), 4},
+		{"kept connections count one each", testConfig(kept, notKept, nil), 5},
+		{"pools count max_total", &Config{Pools: []PoolConfig{{ID: "x", MaxTotal: 256}, {ID: "y", MaxTotal: 3}}}, 263},
+		{"an unlimited pool counts its connection cache", &Config{Pools: []PoolConfig{{ID: "x"}}}, 4 + maxIdlePerConnection},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := socketsNeeded(tt.cfg); got != tt.want {
-				t.Errorf("socketsNeeded = %d, want %d", got, tt.want)
+			if got := descriptorsNeeded(tt.cfg); got != tt.want {
+				t.Errorf("descriptorsNeeded = %d, want %d", got, tt.want)
 			}
 		})
 	}

@@ -50,7 +50,6 @@ func New(cfg *Config) (*Engine, error) {
 	if cfg == nil {
 		return nil, errors.New("engine: nil config")
 	}
-	reserveDescriptors(descriptorsNeeded(cfg))
 	e := &Engine{cfg: cfg, conns: make(map[string]*connState, len(cfg.Connections))}
 	e.cnt.connections.Store(uint64(cfg.HTTPConCount))
 	cas := &caCache{}
@@ -84,6 +83,9 @@ func New(cfg *Config) (*Engine, error) {
 		return nil, fmt.Errorf("background pools: %w", err)
 	}
 	e.bg = bg
+	// After the background's own descriptors: they are among those already open, and its
+	// results pipe is the descriptor the reservation duplicates.
+	reserveDescriptors(bg.done.readFD, descriptorsNeeded(cfg))
 	return e, nil
 }
 

@@ -25,12 +25,11 @@ import (
 // kernel memory, and a configuration that needs more is left to grow on demand.
 const maxReservedDescriptors = 65536
 
-// descriptorsNeeded is how many descriptors cfg may hold open at once: each background
-// pool's max_total (an unlimited pool: what its connection cache keeps), one kept
-// connection per named connection with keep_connections, and four of the background's
-// own: the loop's epoll set and eventfd, and the two ends of the results pipe.
+// descriptorsNeeded is how many sockets cfg may hold open at once: each background
+// pool's max_total (an unlimited pool: what its connection cache keeps) and one kept
+// connection per named connection with keep_connections.
 func descriptorsNeeded(cfg *Config) int {
-	n := 4
+	n := 0
 	for _, pc := range cfg.Pools {
 		if pc.MaxTotal > 0 {
 			n += pc.MaxTotal
@@ -47,9 +46,10 @@ func descriptorsNeeded(cfg *Config) int {
 }
 
 // reserveDescriptors grows the descriptor table to hold n more descriptors than are
-// open now, by duplicating a descriptor to the highest slot needed and closing it. It
-// is best effort: any failure leaves the table to grow on demand, as it would anyway.
-func reserveDescriptors(n int) {
+// open now, by duplicating src (any open descriptor) to the highest slot needed and
+// closing the duplicate. It is best effort: any failure leaves the table to grow on
+// demand, as it would anyway.
+func reserveDescriptors(src, n int) {
 	highest, err := highestOpenDescriptor()
 	if err != nil {
 		return
@@ -62,11 +62,6 @@ func reserveDescriptors(n int) {
 	if want < 64 { // the table every process starts with holds 64
 		return
 	}
-	src, err := syscall.Open("/dev/null", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
-	if err != nil {
-		return
-	}
-	defer syscall.Close(src)
 	r, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(src), syscall.F_DUPFD_CLOEXEC, uintptr(want))
 	if errno == 0 {
 		syscall.Close(int(r))

@@ -16,10 +16,10 @@ func TestDescriptorsNeeded(t *testing.T) {
 		cfg  *Config
 		want int
 	}{
-		{"nothing configured: the background's four", testConfig(), 4},
-		{"kept connections count one each", testConfig(kept, notKept, nil), 5},
-		{"pools count max_total", &Config{Pools: []PoolConfig{{ID: "x", MaxTotal: 256}, {ID: "y", MaxTotal: 3}}}, 263},
-		{"an unlimited pool counts its connection cache", &Config{Pools: []PoolConfig{{ID: "x"}}}, 4 + maxIdlePerConnection},
+		{"nothing configured", testConfig(), 0},
+		{"kept connections count one each", testConfig(kept, notKept, nil), 1},
+		{"pools count max_total", &Config{Pools: []PoolConfig{{ID: "x", MaxTotal: 256}, {ID: "y", MaxTotal: 3}}}, 259},
+		{"an unlimited pool counts its connection cache", &Config{Pools: []PoolConfig{{ID: "x"}}}, maxIdlePerConnection},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -184,9 +184,11 @@ func hcgo_background_poll(timeoutMs C.int, result **C.hc_background_result) C.in
 		if r == nil {
 			return C.HC_E_AGAIN
 		}
-		if *result = newCBackgroundResult(r); *result == nil {
+		*result = newCBackgroundResult(r)
+		if *result == nil {
 			return C.HC_E_NOMEM
 		}
+		lib.eng.Release(r) // copied into the C block: its memory may hold a later result
 		return C.HC_OK
 	})
 }

@@ -67,6 +67,8 @@ type BackgroundResult struct {
 	Timings      Timings
 
 	ContentExternal bool // Content is BodyAllocator memory, owned by the receiver (bodyalloc.go)
+
+	mem []byte // the engine's buffer that holds Header and Content, reused after Release
 }
 
 // background is the Engine's asynchronous side.

@@ -70,6 +70,7 @@ func BenchmarkBackground(b *testing.B) {
 					if r.Status != 200 || len(r.Content) != len(body) {
 						b.Fatalf("result %d %q %s", r.Status, r.Error, r.Detail)
 					}
+					e.Release(r) // as libhc's export does once it has copied the result
 					done++
 				}
 			}

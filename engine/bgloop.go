@@ -106,9 +106,16 @@ type loop struct {
 	events  []syscall.EpollEvent
 	bufs    [][]byte // free buffers of loopBufSize
 	taken   []*job   // startPending's scratch
+	// Transfers ended in this round, reused from the next one: an event later in the
+	// same round may still name one (recycle.go's why).
+	ended []*ltransfer
+	spare []*ltransfer // ended transfers, ready for reuse
 }
 
 const loopBufSize = 4 << 10
+
+// maxSpareTransfers bounds the ended transfers kept for reuse.
+const maxSpareTransfers = 1024
 
 // idleKey groups kept connections: a pool's connections to one address.
 type idleKey struct {
@@ -144,8 +151,9 @@ type ltransfer struct {
 	sent      int
 	in        []byte // the response so far
 	scanned   int    // how much of in has been searched for the end of the head
-	resp      *response
-	headLen   int
+	resp      response
+	headLen   int    // 0 until resp holds the parsed head
+	hdr       []byte // memory for resp's header block, kept when the transfer is reused
 	deadline  time.Time // total timeout; zero: none
 	connectBy time.Time // while connecting
 	timings   Timings
@@ -372,6 +380,7 @@ func (l *loop) round(wait time.Duration, who int32) {
 	if l.sweepDue(now) {
 		l.sweep(now)
 	}
+	l.reuseEnded()
 	l.startPending()
 	if next := l.checkAt; !next.IsZero() && (wait < 0 || next.Sub(now) < wait) {
 		wait = max(next.Sub(now), 0)
@@ -473,8 +482,7 @@ func (l *loop) safely(t *ltransfer, j *job, f func()) {
 // start begins a job: its limits, its request, a kept connection or a new one.
 func (l *loop) start(j *job) {
 	if j.finished.Load() { // cancelled or shut down while pending
-		l.busy.Add(-1)
-		l.e.finishJob(j, &BackgroundResult{})
+		l.finish(j, &BackgroundResult{})
 		return
 	}
 	u, ap := j.loopURL, j.loopAddr
@@ -486,7 +494,8 @@ func (l *loop) start(j *job) {
 		}
 		return
 	}
-	t := &ltransfer{j: j, u: u, release: release, timings: Timings{Queue: time.Since(j.submitted)}}
+	t := l.newTransfer()
+	t.j, t.u, t.release, t.timings = j, u, release, Timings{Queue: time.Since(j.submitted)}
 	if j.spec.Timeout > 0 {
 		t.deadline = j.submitted.Add(j.spec.Timeout)
 		l.noteDeadline(t.deadline)
@@ -743,7 +752,7 @@ func (l *loop) read(t *ltransfer) {
 
 // parse looks at the response so far. It reports whether t has left the loop.
 func (l *loop) parse(t *ltransfer) bool {
-	if t.resp == nil {
+	if t.headLen == 0 {
 		end, resume := headEnd(t.in, t.scanned)
 		if end < 0 {
 			t.scanned = resume
@@ -757,14 +766,15 @@ func (l *loop) parse(t *ltransfer) bool {
 			l.handOff(t, nil) // a head this large is rare: the reader's line limits decide
 			return true
 		}
-		resp, cerr := parseHead(t.in[:end])
+		resp := &t.resp
+		cerr := parseHead(t.in[:end], resp, t.hdr)
 		if cerr != nil || resp.status < 200 || resp.chunked || resp.contentLength < 0 && !resp.bodyless() ||
 			resp.contentLength > loopMaxBody || t.j.spec.MaxFileSize > 0 && resp.contentLength > t.j.spec.MaxFileSize ||
 			l.e.cfg.MaxBodySize > 0 && resp.contentLength > l.e.cfg.MaxBodySize {
 			l.handOff(t, nil)
 			return true
 		}
-		t.resp, t.headLen = resp, end
+		t.headLen = end
 		t.timings.FirstByte = time.Since(t.j.submitted)
 	}
 	need := t.headLen
@@ -780,20 +790,30 @@ func (l *loop) parse(t *ltransfer) bool {
 
 // complete finishes t, whose response is in t.in[:end].
 func (l *loop) complete(t *ltransfer, end int) {
-	resp := t.resp
-	sink := bodySink{keep: true, limit: t.j.spec.MaxFileSize, ceiling: l.e.cfg.MaxBodySize, alloc: l.e.alloc}
-	if !resp.bodyless() {
+	resp := &t.resp
+	res := newResult()
+	res.Status, res.EffectiveURL, res.HTTPVersion = resp.status, t.u.String(), resp.proto
+	// The header block and a body below the allocator's size share the result's one
+	// buffer (recycle.go); a larger body is read as the goroutine path reads it.
+	body := t.in[t.headLen:end]
+	mem := append(res.mem[:0], resp.header...)
+	n := len(mem)
+	switch {
+	case resp.bodyless():
+	case len(body) < minExternalBody:
+		mem = append(mem, body...)
+		res.Content = mem[n:]
+	default:
+		sink := bodySink{keep: true, limit: t.j.spec.MaxFileSize, ceiling: l.e.cfg.MaxBodySize, alloc: l.e.alloc}
 		sink.presize(resp.contentLength)
-		sink.write(t.in[t.headLen:end])
+		sink.write(body)
+		res.Content, res.ContentExternal = sink.buf, sink.external
 	}
-	res := &BackgroundResult{
-		Status:          resp.status,
-		Content:         sink.buf,
-		ContentExternal: sink.external,
-		Header:          resp.header,
-		EffectiveURL:    t.u.String(),
-		HTTPVersion:     resp.proto,
+	if resp.header != nil {
+		res.Header = mem[:n:n]
 	}
+	res.mem = mem
+	t.hdr = resp.header[:0] // kept for the transfer's next use, with the room it grew to
 	c := t.c
 	extra := len(t.in) > end
 	l.putBuf(t.in)
@@ -834,6 +854,7 @@ func (l *loop) end(t *ltransfer, res *BackgroundResult) {
 		return
 	}
 	t.ended = true
+	l.ended = append(l.ended, t)
 	if t.in != nil {
 		l.putBuf(t.in)
 		t.in = nil
@@ -847,8 +868,45 @@ func (l *loop) end(t *ltransfer, res *BackgroundResult) {
 		t.release = nil
 	}
 	res.Timings = t.timings
+	l.finish(t.j, res)
+}
+
+// finish delivers res as the result of j, which leaves the loop for good: no one reads a
+// finished job's spec, so its memory may serve a later request (recycle.go).
+func (l *loop) finish(j *job, res *BackgroundResult) {
 	l.busy.Add(-1)
-	l.e.finishJob(t.j, res)
+	l.e.finishJob(j, res)
+	spec := j.spec
+	j.spec = nil
+	recycleSpec(spec)
+}
+
+// newTransfer returns an empty transfer, one that ended in an earlier round if any.
+func (l *loop) newTransfer() *ltransfer {
+	n := len(l.spare)
+	if n == 0 {
+		return &ltransfer{index: -1}
+	}
+	t := l.spare[n-1]
+	l.spare[n-1] = nil
+	l.spare = l.spare[:n-1]
+	return t
+}
+
+// reuseEnded makes the transfers that ended in the last round available to newTransfer.
+func (l *loop) reuseEnded() {
+	for i, t := range l.ended {
+		l.ended[i] = nil
+		if len(l.spare) < maxSpareTransfers {
+			hdr := t.hdr[:0]
+			if cap(hdr) > maxPooledResultMem {
+				hdr = nil // a rare large head: the pool must not pin it
+			}
+			*t = ltransfer{index: -1, hdr: hdr}
+			l.spare = append(l.spare, t)
+		}
+	}
+	l.ended = l.ended[:0]
 }
 
 // keep makes c an idle connection of its pool, if the pool keeps that many.
@@ -912,13 +970,11 @@ func (l *loop) sweep(now time.Time) {
 	for _, j := range l.blocked {
 		switch {
 		case j.finished.Load():
-			l.busy.Add(-1)
-			l.e.finishJob(j, &BackgroundResult{})
+			l.finish(j, &BackgroundResult{})
 		case j.spec.Timeout > 0 && !now.Before(j.submitted.Add(j.spec.Timeout)):
 			res := errorResult(newCurlError(curlTimeout, "timeout reached"))
 			res.Timings.Queue = now.Sub(j.submitted) // it ran out while waiting
-			l.busy.Add(-1)
-			l.e.finishJob(j, res)
+			l.finish(j, res)
 		default:
 			kept = append(kept, j)
 			if j.spec.Timeout > 0 {

@@ -141,6 +141,10 @@ type BackgroundSpec struct {
 	// parsedFrom (a caller may change URL afterwards).
 	parsed     *reqURL
 	parsedFrom string
+	url        reqURL // parsed's memory, when ParseBackgroundRequest parsed it
+	// pooled says ParseBackgroundRequest made the spec: nobody outside the engine holds
+	// it, so the event loop may reuse it once the request is finished (recycle.go).
+	pooled bool
 	// Method is the request verb: the "method" option verbatim (CURLOPT_CUSTOMREQUEST,
 	// even an empty one), else POST with a body and GET without.
 	Method string
@@ -216,17 +220,12 @@ const bgMaxCurlSeconds = math.MaxInt32 / 1000
 // hc's two body options "post_file" (a path) and "form" (multipart fields); body is the
 // string post when bodySet. Unknown keys are ignored.
 func ParseBackgroundRequest(url string, options []byte, body []byte, bodySet bool) (*BackgroundSpec, error) {
-	spec := &BackgroundSpec{
-		URL:            bgCutNUL(url),
-		Method:         "GET",
-		ConnectTimeout: DefaultConnectTimeout,
-		VerifyPeer:     true,
-		VerifyHost:     true,
-	}
-	if u, err := parseCurlURL(spec.URL, parseOptions{}); err != nil {
+	spec := newSpec()
+	spec.URL = bgCutNUL(url)
+	if err := spec.url.parse(spec.URL, parseOptions{}); err != nil {
 		spec.URLError = err.code
 	} else {
-		spec.parsed, spec.parsedFrom = u, spec.URL // perform need not parse it again
+		spec.parsed, spec.parsedFrom = &spec.url, spec.URL // perform need not parse it again
 	}
 
 	opts, err := bgParseJSON(options)

@@ -228,21 +228,31 @@ type parseOptions struct {
 // returns the curl error code on failure: 3 for a malformed URL, 1 for a scheme other
 // than http/https.
 func parseCurlURL(s string, opt parseOptions) (*reqURL, *curlError) {
+	u := new(reqURL)
+	if err := u.parse(s, opt); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// parse is parseCurlURL into u, which holds a partial result on failure. It lets a
+// background request keep its URL inside its own allocation (recycle.go).
+func (u *reqURL) parse(s string, opt parseOptions) *curlError {
+	*u = reqURL{}
 	if s == "" {
-		return nil, newCurlError(curlURLMalformat, "no URL set")
+		return newCurlError(curlURLMalformat, "no URL set")
 	}
 	// junkscan: control characters (and, unless allowed, spaces) anywhere are fatal.
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c < 0x20 || c == 0x7f || (c == ' ' && !opt.redirect) {
 			// The URL is quoted clipped (control bytes escaped): a message stays short.
-			return nil, newCurlError(curlURLMalformat, "malformed URL: "+quoted(redactURL(s), 128))
+			return newCurlError(curlURLMalformat, "malformed URL: "+quoted(redactURL(s), 128))
 		}
 	}
 	if opt.redirect {
 		s = encodeRedirectURL(s)
 	}
-	u := &reqURL{}
 	rest := s
 	if n := schemeLen(s); n > 0 {
 		u.scheme = strings.ToLower(s[:n])
@@ -253,14 +263,14 @@ func parseCurlURL(s string, opt parseOptions) (*reqURL, *curlError) {
 			i++
 		}
 		if i < 1 || i > 3 {
-			return nil, newCurlError(curlURLMalformat, "bad slashes in URL: "+quoted(redactURL(s), 128))
+			return newCurlError(curlURLMalformat, "bad slashes in URL: "+quoted(redactURL(s), 128))
 		}
 		rest = rest[i:]
 	} else {
 		u.scheme = guessScheme(s)
 	}
 	if u.scheme != "http" && u.scheme != "https" {
-		return nil, newCurlError(curlUnsupportedProto, "protocol \""+u.scheme+"\" not supported")
+		return newCurlError(curlUnsupportedProto, "protocol \""+u.scheme+"\" not supported")
 	}
 
 	// authority
@@ -275,18 +285,18 @@ func parseCurlURL(s string, opt parseOptions) (*reqURL, *curlError) {
 		user, pass, hasPass := strings.Cut(login, ":")
 		var ok bool
 		if u.user, ok = percentDecode(user); !ok {
-			return nil, newCurlError(curlURLMalformat, "bad user name in URL")
+			return newCurlError(curlURLMalformat, "bad user name in URL")
 		}
 		u.hasUser = true
 		if hasPass {
 			if u.pass, ok = percentDecode(pass); !ok {
-				return nil, newCurlError(curlURLMalformat, "bad password in URL")
+				return newCurlError(curlURLMalformat, "bad password in URL")
 			}
 			u.hasPass = true
 		}
 	}
 	if err := u.parseHostPort(auth); err != nil {
-		return nil, err
+		return err
 	}
 
 	// path, query, fragment
@@ -305,7 +315,7 @@ func parseCurlURL(s string, opt parseOptions) (*reqURL, *curlError) {
 	u.path = encodeNonASCII(removeDotSegments(path))
 	u.str = u.format(true)
 	u.origin, u.hostPortS = u.keys()
-	return u, nil
+	return nil
 }
 
 // schemeLen returns the length of a scheme followed by ":/" at the start of s (curl's

@@ -251,9 +251,10 @@ func (pc *pconn) readHead(hc *headerCounter, interim bool) (*response, *curlErro
 }
 
 // parseHead parses head, a whole response head up to and with its empty line, held in
-// memory (the background loop's): the lines readHead would read, without a reader.
-func parseHead(head []byte) (*response, *curlError) {
-	var h headLines
+// memory (the background loop's): the lines readHead would read, without a reader. The
+// response is built in dst, and its header block in buf when buf has the room.
+func parseHead(head []byte, dst *response, buf []byte) *curlError {
+	h := headLines{dst: dst, buf: buf}
 	var hc headerCounter
 	rest := head
 	room := func() int { return len(rest) }
@@ -264,19 +265,21 @@ func parseHead(head []byte) (*response, *curlError) {
 		}
 		end, cerr := h.add(rest[:n], &hc, room)
 		if cerr != nil {
-			return nil, cerr
+			return cerr
 		}
 		if end {
-			return h.resp, nil
+			return nil
 		}
 		rest = rest[n:]
 	}
-	return nil, newCurlError(curlWeirdServerReply, "incomplete response head")
+	return newCurlError(curlWeirdServerReply, "incomplete response head")
 }
 
 // headLines builds a response from the lines of its head, one at a time.
 type headLines struct {
 	resp *response // nil until the status line
+	dst  *response // where the response is built; nil: a new one
+	buf  []byte    // memory for the header block, if it has the room; nil: made to measure
 }
 
 // add takes one line, with its line end. It reports whether the line ended the head;
@@ -287,7 +290,10 @@ func (h *headLines) add(line []byte, hc *headerCounter, room func() int) (bool, 
 		return false, newCurlError(curlRecvError, "too large response headers: "+strconv.Itoa(hc.total)+" > "+strconv.Itoa(maxRespHeaderTotal))
 	}
 	if h.resp == nil {
-		h.resp = &response{contentLength: -1}
+		if h.resp = h.dst; h.resp == nil {
+			h.resp = new(response)
+		}
+		*h.resp = response{contentLength: -1}
 		return false, h.resp.parseStatus(line)
 	}
 	if len(line) <= 2 && (len(line) == 1 || line[0] == '\r') {
@@ -295,7 +301,11 @@ func (h *headLines) add(line []byte, hc *headerCounter, room func() int) (bool, 
 	}
 	r := h.resp
 	if r.header == nil {
-		r.header = make([]byte, 0, room())
+		if n := room(); cap(h.buf) >= n {
+			r.header = h.buf[:0]
+		} else {
+			r.header = make([]byte, 0, n)
+		}
 	}
 	r.header = append(r.header, trimLineEnd(line)...)
 	r.header = append(r.header, '\r', '\n')

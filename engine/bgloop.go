@@ -152,8 +152,8 @@ type ltransfer struct {
 	in        []byte // the response so far
 	scanned   int    // how much of in has been searched for the end of the head
 	resp      response
-	headLen   int    // 0 until resp holds the parsed head
-	hdr       []byte // memory for resp's header block, kept when the transfer is reused
+	headLen   int       // 0 until resp holds the parsed head
+	hdr       []byte    // memory for resp's header block, kept when the transfer is reused
 	deadline  time.Time // total timeout; zero: none
 	connectBy time.Time // while connecting
 	timings   Timings

@@ -1,15 +1,14 @@
 // This file owns the reuse of background requests' memory: the spec that
 // ParseBackgroundRequest makes (with its parsed URL inside it) and the result that the
-// event loop delivers (with one buffer holding its header block and body).
+// event loop delivers (with one buffer holding its header block and body). The loop
+// reuses its own transfers itself (bgloop.go's newTransfer).
 //
-// Why: the garbage of a request, not the work of collecting it, sets how often Go's
-// collector runs, and the library runs it often (GOGC 25, so that the heap stays small;
-// engine.go). At 64 in flight a request left 1.9 KB behind, a collection every 540
-// requests, and each collection's stop-the-world phases and worker threads take the
-// host's two cores away from the transfers and the server. Collecting four times less
-// often (GOGC 100) was worth 3.5–5.8 % of throughput at 64 in flight but cost the
-// synchronous modes 2.7 MiB of peak RSS (BENCHMARKS.md); reusing these objects lowers
-// the garbage instead of raising the heap.
+// Why: the garbage of a request sets how often Go's collector runs, and the library runs
+// it often (libhc sets GOGC 25, so that the heap stays small; library.go). At 64 in flight a request
+// left 1.9 KB behind: a collection every 540 requests, each with its stop-the-world
+// phases and mark work on the host's cores. With this reuse it leaves about 360 bytes, a
+// collection every 2 500 requests, and the client spends 3–6 % less CPU per request
+// (BENCHMARKS.md, session 16) without raising the heap as a higher GOGC would.
 //
 // The rule that makes reuse safe is single ownership at the hand-back: a spec is reused
 // only after the event loop finished its job (nothing else reads a finished job's spec,

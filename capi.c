@@ -450,7 +450,7 @@ hc_background_result *hc__background_result_new(uint64_t id, int outcome, int st
                                                 const char *headers, size_t headers_len,
                                                 const char *url, size_t url_len,
                                                 const char *version, size_t version_len,
-                                                const double *timings)
+                                                hc_timings timings)
 {
     hc_background_result tmp;
     const char **const dst[] = {&tmp.content, &tmp.error, &tmp.detail, &tmp.headers, &tmp.effective_url,
@@ -466,11 +466,7 @@ hc_background_result *hc__background_result_new(uint64_t id, int outcome, int st
     tmp.curl_code = curl_code;
     tmp.content_len = content_len;
     tmp.headers_len = headers_len;
-    tmp.timings.queue = timings[0];
-    tmp.timings.connect = timings[1];
-    tmp.timings.tls = timings[2];
-    tmp.timings.first_byte = timings[3];
-    tmp.timings.total = timings[4];
+    tmp.timings = timings;
     *r = tmp;
     return r;
 }

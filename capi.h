@@ -34,7 +34,8 @@ hc_result *hc__result_new(int ret, int code, int status, int curl_code, int body
                           const char *error, size_t error_len);
 
 /* hc__background_result_new builds a background result as one malloc'd block, like
- * hc__result_new; timings holds queue, connect, tls, first_byte and total. */
+ * hc__result_new. The timings come by value: a Go array passed by pointer would be
+ * allocated on Go's heap for every result. */
 hc_background_result *hc__background_result_new(uint64_t id, int outcome, int status,
                                                 const char *content, size_t content_len,
                                                 int content_in_place, int curl_code, const char *error, size_t error_len,
@@ -42,7 +43,7 @@ hc_background_result *hc__background_result_new(uint64_t id, int outcome, int st
                                                 const char *headers, size_t headers_len,
                                                 const char *url, size_t url_len,
                                                 const char *version, size_t version_len,
-                                                const double *timings);
+                                                hc_timings timings);
 
 /* hc__other_go_runtime reports whether another Go runtime is loaded in this process, and
  * writes the object's file name into name (NUL-terminated, truncated to len). */

@@ -158,14 +158,14 @@ func newCBackgroundResult(r *engine.BackgroundResult) *C.hc_background_result {
 	hdrs, hdrsLen := cbuf(r.Header)
 	url, urlLen := cstr(r.EffectiveURL)
 	ver, verLen := cstr(r.HTTPVersion)
-	t := [5]C.double{
-		C.double(r.Timings.Queue.Seconds()), C.double(r.Timings.Connect.Seconds()),
-		C.double(r.Timings.TLS.Seconds()), C.double(r.Timings.FirstByte.Seconds()),
-		C.double(r.Timings.Total.Seconds()),
+	t := C.hc_timings{
+		queue: C.double(r.Timings.Queue.Seconds()), connect: C.double(r.Timings.Connect.Seconds()),
+		tls: C.double(r.Timings.TLS.Seconds()), first_byte: C.double(r.Timings.FirstByte.Seconds()),
+		total: C.double(r.Timings.Total.Seconds()),
 	}
 	return C.hc__background_result_new(C.uint64_t(r.ID), C.int(r.Outcome), C.int(r.Status),
 		content, contentLen, inPlace(r.ContentExternal, r.Content), C.int(r.CurlCode), msg, msgLen, detail, detailLen,
-		hdrs, hdrsLen, url, urlLen, ver, verLen, &t[0])
+		hdrs, hdrsLen, url, urlLen, ver, verLen, t)
 }
 
 // cbuf and cstr pass Go memory to C for the duration of one call (allowed: it holds no

@@ -145,7 +145,7 @@ func (j *job) cancel(cause error) {
 
 // handoff is what the loop has done for a job it hands to the goroutine path.
 type handoff struct {
-	release func()  // the pool limits it took; nil: not taken
+	limits  limits  // the pool limits it took; the zero value: not taken
 	sent    *pconn  // the connection the request was written on; nil: nothing sent
 	fresh   bool    // the first connection must be a new one (a kept one died)
 	timings Timings // as far as they went

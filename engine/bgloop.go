@@ -145,7 +145,7 @@ type ltransfer struct {
 	j         *job
 	u         *reqURL
 	c         *lconn
-	release   func() // the pool limits it holds
+	limits    limits // the pool limits it holds
 	phase     int
 	out       []byte // the request
 	sent      int
@@ -486,7 +486,7 @@ func (l *loop) start(j *job) {
 		return
 	}
 	u, ap := j.loopURL, j.loopAddr
-	release, ok := j.pool.tryAcquire(u.originKey())
+	held, ok := j.pool.tryAcquire(u.originKey())
 	if !ok { // the limits are taken: it waits for them, inside its timeout
 		l.blocked = append(l.blocked, j)
 		if j.spec.Timeout > 0 {
@@ -495,7 +495,7 @@ func (l *loop) start(j *job) {
 		return
 	}
 	t := l.newTransfer()
-	t.j, t.u, t.release, t.timings = j, u, release, Timings{Queue: time.Since(j.submitted)}
+	t.j, t.u, t.limits, t.timings = j, u, held, Timings{Queue: time.Since(j.submitted)}
 	if j.spec.Timeout > 0 {
 		t.deadline = j.submitted.Add(j.spec.Timeout)
 		l.noteDeadline(t.deadline)
@@ -537,14 +537,14 @@ func (l *loop) writeRequest(t *ltransfer) bool {
 		h.post, h.bodyLen = true, len(body)
 	}
 	if h.check() != nil {
-		l.giveUp(t.j, t.release, false)
+		l.giveUp(t.j, t.limits, false)
 		return false
 	}
 	t.out = append(h.write(l.buf()), body...)
 	if len(t.out) > loopMaxRequest {
 		l.putBuf(t.out)
 		t.out = nil
-		l.giveUp(t.j, t.release, false)
+		l.giveUp(t.j, t.limits, false)
 		return false
 	}
 	return true
@@ -702,7 +702,7 @@ func (l *loop) write(t *ltransfer) {
 		// one, as curl does. On a new connection it is the send error it would meet.
 		if c.reused && t.sent == 0 {
 			l.fail(t, nil)
-			l.giveUp(t.j, t.release, true)
+			l.giveUp(t.j, t.limits, true)
 			return
 		}
 		err := &net.OpError{Op: "write", Net: "tcp", Addr: net.TCPAddrFromAddrPort(c.key.ap), Err: os.NewSyscallError("write", e)}
@@ -863,9 +863,9 @@ func (l *loop) end(t *ltransfer, res *BackgroundResult) {
 		l.putBuf(t.out)
 		t.out = nil
 	}
-	if t.release != nil {
-		t.release()
-		t.release = nil
+	if t.limits.held() {
+		t.limits.release()
+		t.limits = limits{}
 	}
 	res.Timings = t.timings
 	l.finish(t.j, res)
@@ -1009,11 +1009,11 @@ func (l *loop) sweep(now time.Time) {
 }
 
 // giveUp hands a job that has sent nothing to the goroutine path, with the limits it
-// holds (nil: it waits for them) and whether its first connection must be a new one.
-func (l *loop) giveUp(j *job, release func(), fresh bool) {
+// holds (none: it waits for them) and whether its first connection must be a new one.
+func (l *loop) giveUp(j *job, held limits, fresh bool) {
 	l.busy.Add(-1)
 	l.stats.gaveUp.Add(1)
-	j.handoff = &handoff{release: release, fresh: fresh}
+	j.handoff = &handoff{limits: held, fresh: fresh}
 	l.e.dispatch(j)
 }
 
@@ -1043,8 +1043,8 @@ func (l *loop) handOff(t *ltransfer, readErr error) {
 	t.in = nil
 	l.busy.Add(-1)
 	l.stats.handedOver.Add(1)
-	t.j.handoff = &handoff{release: t.release, sent: pc, timings: t.timings}
-	t.release = nil
+	t.j.handoff = &handoff{limits: t.limits, sent: pc, timings: t.timings}
+	t.limits = limits{}
 	l.e.dispatch(t.j)
 }
 

@@ -41,20 +41,20 @@ func (e *Engine) perform(j *job) *BackgroundResult {
 	// unless the loop took them before it handed the job over.
 	var timings Timings
 	h := j.handoff
-	if h != nil && h.release != nil {
+	if h != nil && h.limits.held() {
 		timings = h.timings
 		if timings.Queue == 0 {
 			timings.Queue = time.Since(j.submitted)
 		}
-		defer h.release()
+		defer h.limits.release()
 	} else {
-		release, err := j.pool.acquire(ctx, u.originKey(), true)
+		held, err := j.pool.acquire(ctx, u.originKey(), true)
 		if err != nil {
 			out := errorResult(stopError(ctx))
 			out.Timings.Queue = time.Since(j.submitted) // it was stopped while waiting
 			return out
 		}
-		defer release()
+		defer held.release()
 		timings = Timings{Queue: time.Since(j.submitted)}
 	}
 
@@ -236,17 +236,44 @@ func stopError(ctx context.Context) *curlError {
 	return newCurlError(curlAbortedByCallback, cause.Error())
 }
 
+// limits are one request's share of its pool's limits: a max_total slot and, with
+// max_host, its host's slot. A value, not a closure, so that taking them allocates
+// nothing. The zero value holds nothing.
+type limits struct {
+	p    *bgPool
+	hs   *hostSlot
+	host string
+}
+
+// held reports whether l holds limits to give back.
+func (l limits) held() bool { return l.p != nil }
+
+// release gives the limits back.
+func (l limits) release() {
+	p := l.p
+	if p.total != nil {
+		p.total.Release(1)
+	}
+	if l.hs != nil {
+		l.hs.sem.Release(1)
+		p.dropHost(l.host, l.hs)
+	}
+	if p.freed != nil {
+		p.freed()
+	}
+}
+
 // acquire takes the pool's limits for one connection to host (host:port): its max_host
 // slot first, then a max_total slot, so that a busy host never holds a slot that
 // requests to other hosts could use. It waits for them inside ctx, or, without wait,
-// fails at once when one is taken. release gives both back.
-func (p *bgPool) acquire(ctx context.Context, host string, wait bool) (release func(), err error) {
+// fails at once when one is taken.
+func (p *bgPool) acquire(ctx context.Context, host string, wait bool) (limits, error) {
 	var hs *hostSlot
 	if p.cfg.MaxHost > 0 {
 		hs = p.hostSlot(host)
 		if err := acquireOne(ctx, hs.sem, wait); err != nil {
 			p.dropHost(host, hs)
-			return nil, err
+			return limits{}, err
 		}
 	}
 	if p.total != nil {
@@ -255,27 +282,16 @@ func (p *bgPool) acquire(ctx context.Context, host string, wait bool) (release f
 				hs.sem.Release(1)
 				p.dropHost(host, hs)
 			}
-			return nil, err
+			return limits{}, err
 		}
 	}
-	return func() {
-		if p.total != nil {
-			p.total.Release(1)
-		}
-		if hs != nil {
-			hs.sem.Release(1)
-			p.dropHost(host, hs)
-		}
-		if p.freed != nil {
-			p.freed()
-		}
-	}, nil
+	return limits{p: p, hs: hs, host: host}, nil
 }
 
 // tryAcquire is acquire without waiting (the loop's): ok is false when a limit is taken.
-func (p *bgPool) tryAcquire(host string) (release func(), ok bool) {
-	release, err := p.acquire(context.Background(), host, false)
-	return release, err == nil
+func (p *bgPool) tryAcquire(host string) (limits, bool) {
+	l, err := p.acquire(context.Background(), host, false)
+	return l, err == nil
 }
 
 // errLimitTaken is acquireOne's failure without wait.

@@ -3,12 +3,13 @@
 // event loop delivers (with one buffer holding its header block and body). The loop
 // reuses its own transfers itself (bgloop.go's newTransfer).
 //
-// Why: the garbage of a request sets how often Go's collector runs, and the library runs
-// it often (libhc sets GOGC 25, so that the heap stays small; library.go). At 64 in flight a request
-// left 1.9 KB behind: a collection every 540 requests, each with its stop-the-world
-// phases and mark work on the host's cores. With this reuse (and no closure for its pool
-// limits) it leaves about 265 bytes, a collection every 3 500 requests, and the client spends 3–6 % less CPU per request
-// (BENCHMARKS.md, session 16) without raising the heap as a higher GOGC would.
+// Why: the garbage of a request sets how often Go's collector runs, and the library
+// runs it often (libhc sets GOGC 25, so that the heap stays small; library.go). At 64 in
+// flight a request left 1.9 KB behind: a collection every 540 requests, each with its
+// stop-the-world phases and mark work on the host's cores. With this reuse (and no
+// closure for its pool limits) it leaves about 265 bytes, a collection every 3 500
+// requests, and the client spends 3–6 % less CPU per request (BENCHMARKS.md, session 16)
+// without raising the heap as a higher GOGC would.
 //
 // The rule that makes reuse safe is single ownership at the hand-back: a spec is reused
 // only after the event loop finished its job (nothing else reads a finished job's spec,

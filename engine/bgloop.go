@@ -114,8 +114,13 @@ type loop struct {
 
 const loopBufSize = 4 << 10
 
-// maxSpareTransfers bounds the ended transfers kept for reuse.
-const maxSpareTransfers = 1024
+// maxSpareTransfers bounds the ended transfers kept for reuse, and maxSpareHeader the
+// header-block memory one keeps: the spares are never given back, so that a server's
+// large heads must not stay pinned in them (a usual head's fields take 200–500 bytes).
+const (
+	maxSpareTransfers = 1024
+	maxSpareHeader    = 2 << 10
+)
 
 // idleKey groups kept connections: a pool's connections to one address.
 type idleKey struct {
@@ -899,8 +904,8 @@ func (l *loop) reuseEnded() {
 		l.ended[i] = nil
 		if len(l.spare) < maxSpareTransfers {
 			hdr := t.hdr[:0]
-			if cap(hdr) > maxPooledResultMem {
-				hdr = nil // a rare large head: the pool must not pin it
+			if cap(hdr) > maxSpareHeader {
+				hdr = nil // a rare large head: the spares must not pin it
 			}
 			*t = ltransfer{index: -1, hdr: hdr}
 			l.spare = append(l.spare, t)

@@ -123,3 +123,41 @@ func TestSubmitLeavesCallersSpec(t *testing.T) {
 		t.Fatalf("the caller's spec changed after its request: %+v", spec)
 	}
 }
+
+// TestSparesDoNotPinLargeHeads: the loop keeps ended transfers for reuse for ever, so a
+// server's large response heads must not stay pinned in their header memory.
+func TestSparesDoNotPinLargeHeads(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Large", strings.Repeat("h", 3000))
+		w.Header().Set("Content-Length", "2")
+		_, _ = w.Write([]byte("ok"))
+	}))
+	defer srv.Close()
+	e := bgtEngine(t, `pool = {"id": "p", "max_total": 16}`)
+	const n = 64
+	for i := 0; i < n; i++ {
+		bgtSubmit(t, e, "p", srv.URL+"/", nil)
+	}
+	for _, r := range bgtPollN(t, e, n, 30*time.Second) {
+		if r.Status != 200 || len(r.Header) < 3000 {
+			t.Fatalf("status %d %s, header block of %d bytes", r.Status, r.Detail, len(r.Header))
+		}
+	}
+	l := e.bg.loop
+	for !l.lead.CompareAndSwap(leadNone, leadHost) { // the loop's own fields are the leader's
+		time.Sleep(time.Millisecond)
+	}
+	defer l.lead.Store(leadNone)
+	if l.stats.completed.Load() != n {
+		t.Fatalf("the loop completed %d of %d requests itself", l.stats.completed.Load(), n)
+	}
+	l.reuseEnded()
+	if len(l.spare) == 0 {
+		t.Fatal("no ended transfer was kept for reuse")
+	}
+	for _, s := range l.spare {
+		if cap(s.hdr) > maxSpareHeader {
+			t.Fatalf("a spare transfer pins %d bytes of header memory (limit %d)", cap(s.hdr), maxSpareHeader)
+		}
+	}
+}

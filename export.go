@@ -184,8 +184,7 @@ func hcgo_background_poll(timeoutMs C.int, result **C.hc_background_result) C.in
 		if r == nil {
 			return C.HC_E_AGAIN
 		}
-		*result = newCBackgroundResult(r)
-		if *result == nil {
+		if *result = newCBackgroundResult(r); *result == nil {
 			return C.HC_E_NOMEM
 		}
 		lib.eng.Release(r) // copied into the C block: its memory may hold a later result

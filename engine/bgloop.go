@@ -814,11 +814,11 @@ func (l *loop) complete(t *ltransfer, end int) {
 		sink.write(body)
 		res.Content, res.ContentExternal = sink.buf, sink.external
 	}
+	res.mem = mem
 	if resp.header != nil {
 		res.Header = mem[:n:n]
+		t.hdr = resp.header[:0] // kept for the transfer's next use, with the room it grew to
 	}
-	res.mem = mem
-	t.hdr = resp.header[:0] // kept for the transfer's next use, with the room it grew to
 	c := t.c
 	extra := len(t.in) > end
 	l.putBuf(t.in)

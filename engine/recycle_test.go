@@ -104,13 +104,11 @@ func TestSubmitLeavesCallersSpec(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer srv.Close()
 	e := bgtEngine(t, `pool = {"id": "p"}`)
-	spec := newSpec()
-	spec.pooled = false
-	spec.URL = srv.URL + "/mine"
-	if err := spec.url.parse(spec.URL, parseOptions{}); err != nil {
+	spec, err := ParseBackgroundRequest(srv.URL+"/mine", nil, nil, false)
+	if err != nil {
 		t.Fatal(err)
 	}
-	spec.parsed, spec.parsedFrom = &spec.url, spec.URL
+	spec.pooled = false // as a spec built by the caller
 	if _, err := e.Submit("p", spec); err != nil {
 		t.Fatal(err)
 	}

@@ -50,6 +50,20 @@ const (
 	hostWaitSlice = time.Millisecond
 )
 
+// A leader that would sleep in epoll_wait first polls the set without sleeping for up to
+// spinFor, once spinAfter waits in a row have each ended within spinFor: at a high rate
+// of responses the next one is due in a few µs, and a sleep and its wake-up cost the
+// host's thread more than the spin, and the server's answers wait for the wake-up. The
+// run of short waits keeps the spin away from slower servers: there it would fail every
+// time and burn spinFor each (a new connection's quick connect, then its answer after
+// 400 µs, made +20 % CPU per request with a spin after every short wait; nothing with
+// four in a row). Measured against no spin at 64 in flight: 1.04–1.09× the rate for
+// 1–3 % more CPU per request (BENCHMARKS.md).
+const (
+	spinFor   = 50 * time.Microsecond
+	spinAfter = 4
+)
+
 // Who drives the loop (loop.lead).
 const (
 	leadNone int32 = iota
@@ -84,6 +98,7 @@ type loop struct {
 	kick     chan struct{}
 	quit     chan struct{}
 	stats    struct{ completed, handedOver, gaveUp atomic.Int64 } // how jobs left the loop
+	spins    struct{ tried, caught atomic.Int64 }                 // the leader's spins; caught: found a socket ready
 
 	// endedElsewhere is set when Cancel or Shutdown ends one of the loop's jobs: the
 	// next round's sweep must look for it.
@@ -110,6 +125,8 @@ type loop struct {
 	// same round may still name one (recycle.go's why).
 	ended []*ltransfer
 	spare []*ltransfer // ended transfers, ready for reuse
+	// shortWaits counts the last waits in a row that ended within spinFor (see spinFor).
+	shortWaits int
 }
 
 const loopBufSize = 4 << 10
@@ -378,7 +395,8 @@ func (l *loop) release() {
 }
 
 // round starts the pending jobs, waits up to wait (negative: no limit) for the loop's
-// sockets, and advances every transfer that can move.
+// sockets (spinning first after a run of short waits: spinFor), and advances every
+// transfer that can move.
 func (l *loop) round(wait time.Duration, who int32) {
 	// Ended transfers give their limits back before the blocked jobs try them.
 	now := time.Now()
@@ -394,14 +412,33 @@ func (l *loop) round(wait time.Duration, who int32) {
 	if wait >= 0 {
 		ms = int((wait + time.Millisecond - 1) / time.Millisecond)
 	}
-	if ms != 0 {
-		l.sleeping.Store(true)
-		if l.npending.Load() > 0 || l.busy.Load() == 0 || who == leadHost && l.e.bg.done.waiting() {
-			ms = 0
+	n, err := 0, error(nil)
+	began := l.now()
+	if ms != 0 && l.shortWaits >= spinAfter {
+		l.spins.tried.Add(1)
+		if n, err = l.spin(wait, who); n > 0 {
+			l.spins.caught.Add(1)
 		}
 	}
-	n, err := syscall.EpollWait(l.epfd, l.events, ms)
-	l.sleeping.Store(false)
+	if n == 0 && err == nil {
+		if ms != 0 {
+			// Set before the last look: a submission or result after it sees the flag
+			// and writes a wake-up.
+			l.sleeping.Store(true)
+			if l.mustNotSleep(who) {
+				ms = 0
+			}
+		}
+		n, err = syscall.EpollWait(l.epfd, l.events, ms)
+		l.sleeping.Store(false)
+	}
+	if ms != 0 {
+		if n > 0 && time.Duration(l.now()-began) < spinFor {
+			l.shortWaits++
+		} else {
+			l.shortWaits = 0
+		}
+	}
 	if err != nil {
 		n = 0 // EINTR: the next round goes on
 	}
@@ -422,6 +459,39 @@ func (l *loop) round(wait time.Duration, who int32) {
 			continue
 		}
 		l.step(c.t)
+	}
+}
+
+// mustNotSleep reports whether the leader has work that its wait would delay: jobs
+// submitted since the round began, none left to wait for, or (a host thread) results
+// to return.
+func (l *loop) mustNotSleep(who int32) bool {
+	return l.npending.Load() > 0 || l.busy.Load() == 0 || who == leadHost && l.e.bg.done.waiting()
+}
+
+// spin looks at the loop's sockets without sleeping, again and again, for up to spinFor
+// (wait, if shorter), and returns as soon as one is ready or mustNotSleep.
+func (l *loop) spin(wait time.Duration, who int32) (int, error) {
+	budget := spinFor
+	if wait >= 0 && wait < budget {
+		budget = wait
+	}
+	until := l.now() + int64(budget)
+	for {
+		// epoll_pwait with a zero timeout cannot block: a raw system call spares the
+		// runtime's entersyscall/exitsyscall.
+		n, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_PWAIT, uintptr(l.epfd),
+			uintptr(unsafe.Pointer(&l.events[0])), uintptr(len(l.events)), 0, 0, 0)
+		switch {
+		case e == syscall.EINTR:
+		case e != 0:
+			return 0, e
+		case n > 0:
+			return int(n), nil
+		}
+		if l.now() >= until || l.mustNotSleep(who) {
+			return 0, nil
+		}
 	}
 }
 

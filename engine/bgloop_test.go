@@ -316,3 +316,54 @@ func TestLoopDrivenWithoutHostPolling(t *testing.T) {
 		t.Errorf("the loop completed %d of %d", l.stats.completed.Load(), 2*n)
 	}
 }
+
+// TestLoopSpinsOnlyAfterShortWaits: the leader spins before it sleeps only after a run of
+// short waits (spinFor). Answers that take 2 ms must never cost a spin; 64 requests in
+// flight to a loopback server must be spun for, and the spins must catch answers.
+func TestLoopSpinsOnlyAfterShortWaits(t *testing.T) {
+	cases := []struct {
+		name     string
+		delay    time.Duration
+		inFlight int
+		requests int
+		spins    bool
+	}{
+		{"2 ms answers, one at a time", 2 * time.Millisecond, 1, 300, false},
+		{"quick answers, 64 in flight", 0, 64, 5000, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := newRawServer(t, func(rawRequest) string {
+				time.Sleep(tc.delay)
+				return httpResponse(200, "", "ok")
+			})
+			e := bgtEngine(t, `pool = {"id": "p"}`)
+			url := "http://" + srv.addr() + "/"
+			n := tc.requests
+			for range tc.inFlight {
+				bgtSubmit(t, e, "p", url, nil)
+			}
+			for i := range n {
+				r := bgtPoll(t, e, 10*time.Second)
+				if r.Status != 200 || string(r.Content) != "ok" {
+					t.Fatalf("result %d: %s", i, comparable(r))
+				}
+				if i+tc.inFlight < n {
+					bgtSubmit(t, e, "p", url, nil)
+				}
+			}
+			l := e.bg.loop
+			tried, caught := l.spins.tried.Load(), l.spins.caught.Load()
+			t.Logf("%d requests: %d spins, %d caught an answer", n, tried, caught)
+			if l.stats.completed.Load() != int64(n) {
+				t.Fatalf("the loop completed %d of %d requests itself", l.stats.completed.Load(), n)
+			}
+			if tc.spins && (tried == 0 || caught == 0) {
+				t.Errorf("no spin caught an answer at %d in flight", tc.inFlight)
+			}
+			if !tc.spins && tried != 0 {
+				t.Errorf("%d spins for answers that take %v", tried, tc.delay)
+			}
+		})
+	}
+}

@@ -51,16 +51,20 @@ const (
 )
 
 // A leader that would sleep in epoll_wait first polls the set without sleeping for up to
-// spinFor, once spinAfter waits in a row have each ended within spinFor: at a high rate
-// of responses the next one is due in a few µs, and a sleep and its wake-up cost the
-// host's thread more than the spin, and the server's answers wait for the wake-up. The
-// run of short waits keeps the spin away from slower servers: there it would fail every
-// time and burn spinFor each (a new connection's quick connect, then its answer after
-// 400 µs, made +20 % CPU per request with a spin after every short wait; nothing with
-// four in a row). Measured against no spin at 64 in flight: 1.04–1.09× the rate for
-// 1–3 % more CPU per request (BENCHMARKS.md).
+// spinFor, once spinAfter waits in a row have each ended within shortWait: sockets then
+// become ready every few µs, and a sleep and its wake-up cost the host's thread more
+// than the spin, while the server's answers wait for the wake-up. The conditions keep
+// the spin to that case, measured against no spin (BENCHMARKS.md):
+//   - at 64 and 256 in flight on loopback, 1.05-1.06x the rate for 0-2 % more CPU per
+//     request;
+//   - one request in flight to a fast server (waits of 40-80 µs): with waits under 50 µs
+//     counted as short, 1.34x the rate but 15 % more CPU, so only waits well under a
+//     sleep's cost count; at 25 µs it does not spin there;
+//   - a slow server on new connections (a quick connect, then the answer after 400 µs):
+//     a spin after every short wait cost 20 % more CPU per request, four in a row none.
 const (
 	spinFor   = 50 * time.Microsecond
+	shortWait = 25 * time.Microsecond
 	spinAfter = 4
 )
 
@@ -125,7 +129,7 @@ type loop struct {
 	// same round may still name one (recycle.go's why).
 	ended []*ltransfer
 	spare []*ltransfer // ended transfers, ready for reuse
-	// shortWaits counts the last waits in a row that ended within spinFor (see spinFor).
+	// shortWaits counts the last waits in a row that ended within shortWait (see spinFor).
 	shortWaits int
 }
 
@@ -433,7 +437,7 @@ func (l *loop) round(wait time.Duration, who int32) {
 		l.sleeping.Store(false)
 	}
 	if ms != 0 {
-		if n > 0 && time.Duration(l.now()-began) < spinFor {
+		if n > 0 && time.Duration(l.now()-began) < shortWait {
 			l.shortWaits++
 		} else {
 			l.shortWaits = 0

@@ -318,8 +318,9 @@ func TestLoopDrivenWithoutHostPolling(t *testing.T) {
 }
 
 // TestLoopSpinsOnlyAfterShortWaits: the leader spins before it sleeps only after a run of
-// short waits (spinFor's conditions). Answers that take 2 ms must never cost a spin; 64 requests in
-// flight to a loopback server must be spun for, and the spins must catch answers.
+// short waits (spinFor's conditions). Answers that take 2 ms must never cost a spin; 64
+// requests in flight to a loopback server must be spun for, and the spins must catch
+// answers.
 func TestLoopSpinsOnlyAfterShortWaits(t *testing.T) {
 	cases := []struct {
 		name     string

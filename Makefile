@@ -30,7 +30,7 @@ deps:
 	@scripts/deps.sh
 
 BUILD_LIB = CGO_CFLAGS="-O2 -g -DHC_GO_VERSION=$$($(GO) env GOVERSION)" \
-	    $(GO) build -buildmode=c-shared -trimpath -ldflags "$(GO_LDFLAGS)" -o $@ . && \
+	    $(GO) build $(GO_TAGS) -buildmode=c-shared -trimpath -ldflags "$(GO_LDFLAGS)" -o $@ . && \
 	    rm -f $(@D)/libhc.h  # cgo's generated header is not the API: include/hc.h is
 
 $(LIB): $(GO_SRC)

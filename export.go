@@ -217,6 +217,7 @@ func hcgo_background_cancel(id C.hc_request_id) C.int {
 func hcgo_shutdown(graceMs C.int) C.int {
 	return withLibrary(func(lib *library) C.int {
 		lib.eng.Shutdown(time.Duration(max(graceMs, 0)) * time.Millisecond)
+		stopProfiles() // only in a -tags hcprofile build (profile.go)
 		return C.HC_OK
 	})
 }

@@ -59,6 +59,9 @@ func initLibrary(settings string) (C.int, string) {
 	if err := applyRuntimeSettings(cfg); err != nil {
 		return C.HC_E_CONFIG, err.Error()
 	}
+	if err := startProfiles(); err != nil {
+		return C.HC_E_CONFIG, err.Error()
+	}
 	eng, err := engine.New(cfg)
 	if err != nil {
 		return C.HC_E_CONFIG, err.Error()

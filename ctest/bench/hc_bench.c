@@ -8,6 +8,7 @@
  * prints: "<mode> <N> requests <secs> s <req/s> req/s fails=<n> bytes=<n>", as curl_bench,
  *         then "loop_cpu_us=<n>": the process's CPU time (user+sys) per request during the
  *         request loop alone (what the Python binding's overhead is compared with).
+ *         It then calls hc_shutdown(0).
  * env BENCH_POST=TEXT: POST TEXT instead of a GET (curl_bench gets the same body through
  *     curl_post_shim.c);
  *     HC_BENCH_CAINFO=FILE: the CA certificate for https URLs (hc's "cacert" setting);
@@ -131,5 +132,8 @@ int main(int argc, char **argv)
     double dt = now() - t0, dc = cpu_now() - c0;
     printf("%s %ld requests %.3f s %.0f req/s fails=%ld bytes=%zu loop_cpu_us=%.2f\n", mode, n, dt, n / dt, fails,
            bytes, dc * 1e6 / n);
+    /* As curl_bench cleans up its handles, and as a host does before it exits; a library
+     * built with -tags hcprofile writes its profiles here (make bench-pprof). */
+    hc_shutdown(0);
     return fails ? 1 : 0;
 }

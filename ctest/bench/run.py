@@ -14,6 +14,9 @@ usage: run.py --hc BIN --curl BIN --lib LIBHC --measure BIN [--rounds N] [--scal
        [--md BENCHMARKS.md] [--png FILE] [--json FILE]
 --smoke runs every mode once with few requests and only checks that both sides answer
 (used by `make test`); it writes nothing.
+--pprof MODE[,MODE] runs the hc side of those modes once each, with --hc built against a
+library built with -tags hcprofile (`make bench-pprof`), and prints the top of each one's
+CPU and allocation profiles.
 """
 
 import argparse
@@ -214,6 +217,44 @@ print("%.3f %.3f" % ((time.perf_counter() - t0) * 1e6 / n, (time.process_time() 
         out = subprocess.run(["wrk", "-t1", "-c%d" % conns, "-d%ds" % seconds, url],
                              capture_output=True, text=True, check=True).stdout
         return float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))
+
+
+def profile(b, modes, scale, outdir, top=25):
+    """`make bench-pprof`: the hc side of each mode, once, through the C driver against a
+    library built with -tags hcprofile (profile.go), which writes PREFIX.cpu.pprof and
+    PREFIX.allocs.pprof at hc_shutdown. Prints the top of each (the allocations by bytes)
+    and fails when a profile is missing or does not show the engine. The figures printed
+    with it are the profiled run's, slowed by the profiling: not a benchmark."""
+    os.makedirs(outdir, exist_ok=True)
+    for m in modes:
+        prefix = os.path.join(outdir, re.sub(r"[^a-z0-9]+", "-", m["name"]).strip("-"))
+        files = {kind: "%s.%s.pprof" % (prefix, kind) for kind in ("cpu", "allocs")}
+        for path in files.values():
+            if os.path.exists(path):
+                os.unlink(path)
+        b.env["HC_PPROF"] = prefix
+        try:
+            r = b.driver("hc", m, max(1, int(m["n"] * scale)))
+        finally:
+            del b.env["HC_PPROF"]
+        n = max(1, int(m["n"] * scale))
+        print("pprof %s: %d requests, %.0f req/s, %.1f µs CPU per request (profiled)" % (
+            m["name"], n, r["rps"], r["cpu_us"]))
+        # The profiler's own work (its buffers, the gzip of the profiles) is left out.
+        for kind, index in (("cpu", []), ("allocs", ["-sample_index=alloc_space"])):
+            path = files[kind]
+            if not os.path.exists(path) or os.path.getsize(path) == 0:
+                raise SystemExit("pprof %s: no %s profile at %s" % (m["name"], kind, path))
+            out = subprocess.run(["go", "tool", "pprof", "-top", "-nodecount=%d" % top, "-ignore=runtime/pprof"]
+                                 + index + [path], capture_output=True, text=True)
+            if out.returncode != 0 or "hcproject/hc/engine." not in out.stdout:
+                raise SystemExit("pprof %s: the %s profile does not show the engine: %s%s" % (
+                    m["name"], kind, out.stdout[-2000:], out.stderr[-2000:]))
+            total = re.search(r"of ([0-9.]+)(B|kB|MB|GB) total", out.stdout)
+            if kind == "allocs" and total:
+                scaled = float(total.group(1)) * {"B": 1, "kB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30}[total.group(2)]
+                print("allocated: %.0f bytes per request (sampled, start-up included)" % (scaled / n))
+            print("== %s (%s)\n%s" % (kind, path, out.stdout))
 
 
 def pythons():
@@ -435,6 +476,8 @@ def main():
     ap.add_argument("--scale", type=float, default=1.0, help="multiplies every mode's request count")
     ap.add_argument("--only", default="", help="comma-separated mode names (for tuning; writes nothing)")
     ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--pprof", default="", help="comma-separated mode names: profile hc's side "
+                    "(--hc linked against a -tags hcprofile library); prints the top of each profile")
     ap.add_argument("--valgrind", default="", help="with --smoke: also run hc_bench on the 1 MiB body "
                     "(read in place into the C result) under this command, sync and background")
     ap.add_argument("--md", default=os.path.join(ROOT, "BENCHMARKS.md"))
@@ -443,7 +486,7 @@ def main():
     args = ap.parse_args()
     global MEASURE
     MEASURE = args.measure
-    if args.rounds < 7 and not (args.smoke or args.only):
+    if args.rounds < 7 and not (args.smoke or args.only or args.pprof):
         raise SystemExit("at least 7 rounds (the machine is noisy: medians need them)")
 
     ngx = Nginx(os.path.join(ROOT, "build", "bench", "nginx"))
@@ -451,6 +494,15 @@ def main():
     try:
         b = Bench(args, ngx)
         modes = MODES
+        if args.pprof:
+            names = args.pprof.split(",")
+            unknown = set(names) - {m["name"] for m in MODES}
+            if unknown:
+                raise SystemExit("--pprof: no mode %s (modes: %s)" % (
+                    ", ".join(sorted(unknown)), ", ".join(m["name"] for m in MODES)))
+            profile(b, [m for m in MODES if m["name"] in names], args.scale,
+                    os.path.join(ROOT, "build", "pprof", "out"))
+            return
         if args.only:
             modes = [m for m in MODES if m["name"] in args.only.split(",")]
         if args.smoke:

@@ -263,14 +263,15 @@ func parseHead(head []byte, dst *response, buf []byte) *curlError {
 		if n == 0 {
 			break // a line without its end: the head is not whole
 		}
-		end, cerr := h.add(rest[:n], &hc, room)
+		line := rest[:n]
+		rest = rest[n:]
+		end, cerr := h.add(line, &hc, room)
 		if cerr != nil {
 			return cerr
 		}
 		if end {
 			return nil
 		}
-		rest = rest[n:]
 	}
 	return newCurlError(curlWeirdServerReply, "incomplete response head")
 }
@@ -283,7 +284,8 @@ type headLines struct {
 }
 
 // add takes one line, with its line end. It reports whether the line ended the head;
-// room is the size the header block should have when its first field arrives.
+// room tells how much of the head follows the line: with the first field, that is the
+// header block's size, so that it is allocated once.
 func (h *headLines) add(line []byte, hc *headerCounter, room func() int) (bool, *curlError) {
 	hc.total += len(line)
 	if hc.total > maxRespHeaderTotal {
@@ -301,7 +303,7 @@ func (h *headLines) add(line []byte, hc *headerCounter, room func() int) (bool, 
 	}
 	r := h.resp
 	if r.header == nil {
-		if n := room(); cap(h.buf) >= n {
+		if n := len(line) + room(); cap(h.buf) >= n {
 			r.header = h.buf[:0]
 		} else {
 			r.header = make([]byte, 0, n)
@@ -321,11 +323,15 @@ func trimLineEnd(line []byte) []byte {
 	return line
 }
 
-// headSize is the room for the rest of a head's fields: usually the whole head has
-// arrived with its first line, and its end is in the reader's buffer (the body after it
-// is not counted: a background result keeps its header block until it is polled).
+// headSize is the size of the rest of a head, after the line just read: usually the
+// whole head has arrived with its first line, and its end is in the reader's buffer (the
+// body after it is not counted: a background result keeps its header block until it is
+// polled).
 func headSize(br *bufio.Reader) int {
 	buf, _ := br.Peek(br.Buffered())
+	if bytes.HasPrefix(buf, []byte("\r\n")) { // the line was the last field
+		return 0
+	}
 	if end := bytes.Index(buf, []byte("\r\n\r\n")); end >= 0 {
 		buf = buf[:end+2]
 	}

@@ -416,12 +416,14 @@ func (l *loop) round(wait time.Duration, who int32) {
 	if wait >= 0 {
 		ms = int((wait + time.Millisecond - 1) / time.Millisecond)
 	}
-	n, err := 0, error(nil)
-	began := l.now()
-	if ms != 0 && l.shortWaits >= spinAfter {
-		l.spins.tried.Add(1)
-		if n, err = l.spin(wait, who); n > 0 {
-			l.spins.caught.Add(1)
+	n, err, began := 0, error(nil), int64(0)
+	if ms != 0 { // a round that may wait: its wait is timed for shortWaits
+		began = l.now()
+		if l.shortWaits >= spinAfter {
+			l.spins.tried.Add(1)
+			if n, err = l.spin(wait, who); n > 0 {
+				l.spins.caught.Add(1)
+			}
 		}
 	}
 	if n == 0 && err == nil {

@@ -31,9 +31,10 @@ bench-deps:
 	  export DEBIAN_FRONTEND=noninteractive; apt-get update -q >/dev/null && apt-get install -y -q $$need >/dev/null; fi
 
 # The programs that call libhc.
+BENCH_CC := gcc -std=c99 -Wall -Wextra -Werror -O2 -D_GNU_SOURCE -Iinclude
 $(BENCH)/hc_bench $(BENCH)/cold_call: $(BENCH)/%: ctest/bench/%.c include/hc.h $(LIB)
 	@mkdir -p $(@D)
-	gcc -std=c99 -Wall -Wextra -Werror -O2 -D_GNU_SOURCE -Iinclude -o $@ $< $(LINK_HC)
+	$(BENCH_CC) -o $@ $< $(LINK_HC)
 
 $(BENCH)/measure: ctest/bench/measure.c
 	@mkdir -p $(@D)
@@ -65,8 +66,7 @@ $(PPROF)/libhc.so: $(GO_SRC)
 	$(BUILD_LIB)
 
 $(PPROF)/hc_bench: ctest/bench/hc_bench.c include/hc.h $(PPROF)/libhc.so
-	gcc -std=c99 -Wall -Wextra -Werror -O2 -D_GNU_SOURCE -Iinclude -o $@ $< \
-	    -L$(PPROF) -lhc -Wl,-rpath,$(CURDIR)/$(PPROF) -lpthread
+	$(BENCH_CC) -o $@ $< -L$(PPROF) -lhc -Wl,-rpath,$(CURDIR)/$(PPROF) -lpthread
 
 bench-pprof: bench-deps $(PPROF)/hc_bench $(BENCH)/curl_bench $(BENCH)/measure
 	python3 ctest/bench/run.py --hc $(PPROF)/hc_bench --curl $(BENCH)/curl_bench \

@@ -219,6 +219,17 @@ print("%.3f %.3f" % ((time.perf_counter() - t0) * 1e6 / n, (time.process_time() 
         return float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))
 
 
+def select_modes(option, names):
+    """The MODES that option's comma-separated names name; an unknown name is an error
+    (a typo would otherwise run nothing and say nothing)."""
+    names = names.split(",")
+    unknown = set(names) - {m["name"] for m in MODES}
+    if unknown:
+        raise SystemExit("%s: no mode %s (modes: %s)" % (
+            option, ", ".join(sorted(unknown)), ", ".join(m["name"] for m in MODES)))
+    return [m for m in MODES if m["name"] in names]
+
+
 def profile(b, modes, scale, outdir, top=25):
     """`make bench-pprof`: the hc side of each mode, once, through the C driver against a
     library built with -tags hcprofile (profile.go), which writes PREFIX.cpu.pprof and
@@ -495,16 +506,10 @@ def main():
         b = Bench(args, ngx)
         modes = MODES
         if args.pprof:
-            names = args.pprof.split(",")
-            unknown = set(names) - {m["name"] for m in MODES}
-            if unknown:
-                raise SystemExit("--pprof: no mode %s (modes: %s)" % (
-                    ", ".join(sorted(unknown)), ", ".join(m["name"] for m in MODES)))
-            profile(b, [m for m in MODES if m["name"] in names], args.scale,
-                    os.path.join(ROOT, "build", "pprof", "out"))
+            profile(b, select_modes("--pprof", args.pprof), args.scale, os.path.join(ROOT, "build", "pprof", "out"))
             return
         if args.only:
-            modes = [m for m in MODES if m["name"] in args.only.split(",")]
+            modes = select_modes("--only", args.only)
         if args.smoke:
             for m in MODES:
                 for side in ("hc", "curl"):
